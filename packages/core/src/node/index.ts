@@ -1,0 +1,2 @@
+export { writeFileAtomic } from './atomic-write.js';
+export { loadRecipeFile } from './recipe-file.js';

@@ -1,0 +1,45 @@
+// The whole test suite, exactly as CI runs it (`.ci/run` calls the README's
+// second command, which lands here). Installs what tests need from Debian
+// when missing (Chromium for the browser suites), then builds, type-checks,
+// lints and tests every package through turbo.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+function run(cmd, args, opts = {}) {
+  process.stderr.write(`\n$ ${cmd} ${args.join(' ')}\n`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) return;
+  const isRoot = process.getuid?.() === 0;
+  const hasApt = existsSync('/usr/bin/apt-get');
+  if (!isRoot || !hasApt) {
+    process.stderr.write(
+      'Chromium is missing and cannot be installed here (needs root and apt-get).\n',
+    );
+    process.exit(1);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update'], { env });
+  run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env });
+}
+
+const needsBrowser = existsSync('apps/playground/package.json');
+if (needsBrowser) ensureChromium();
+
+const started = Date.now();
+run('biome', ['check', '.']);
+run('turbo', [
+  'run',
+  'build',
+  'typecheck',
+  'lint',
+  'test',
+  '--output-logs=errors-only',
+  '--concurrency=2',
+]);
+process.stderr.write(
+  `\nci: all green in ${((Date.now() - started) / 1000).toFixed(0)} s on ${execFileSync('nproc').toString().trim()} cores\n`,
+);
