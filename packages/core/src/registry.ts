@@ -157,7 +157,8 @@ export class Registry {
       }
       const key = entryKey(entry.kind, entry.id);
       const existing = this.#state.entries.get(key);
-      if (existing && !options.override && !sameEntry(existing, entry, meta)) {
+      if (existing && !options.override) {
+        if (sameEntry(existing, entry, meta)) continue;
         throw new RegistryConflictError(
           `${key} is already registered by ${existing.plugin.name}@${existing.plugin.version}; ` +
             `${meta.name}@${meta.version} provides a different one. ` +

@@ -4,6 +4,7 @@ import '../vendor/tfjs-extras.js';
 import { BackendError, ValidationError } from '../errors.js';
 import { registry as globalRegistry, type Registry } from '../registry.js';
 import { wasmTrainingKernels } from './wasm-kernels.js';
+import { registerZeroGradients } from './zero-gradients.js';
 
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
 const CONCRETE: readonly Exclude<BackendName, 'auto'>[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
@@ -150,6 +151,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     throw new ValidationError(`threads must be an integer >= 1, got ${threads}`);
   }
   const reg = options.registry ?? globalRegistry;
+  registerZeroGradients();
   if (!(options.tfjsWarnings ?? platform() !== 'node')) tf.env().set('PROD', true);
   const candidates = requested === 'auto' ? CONCRETE : [requested];
   const skipped: Record<string, string> = {};
