@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDoctor } from './commands/doctor.js';
 import { registerPluginsCommand } from './commands/plugins.js';
 import { registerRecipes } from './commands/recipes.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { registerBuiltins } from './plugins.js';
@@ -15,7 +16,13 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerRun, registerRecipes, registerPluginsCommand, registerDoctor]) {
+  for (const register of [
+    registerRun,
+    registerRecipes,
+    registerReport,
+    registerPluginsCommand,
+    registerDoctor,
+  ]) {
     register(program);
   }
   for (const cmd of program.commands) cmd.exitOverride();

@@ -44,6 +44,8 @@ export interface ResultPlot {
   xLabel: string;
   yLabel: string;
   lines: Line[];
+  /** Names for x = 0, 1, 2 … (bar charts of categories: optimisers, arms). */
+  categories?: string[];
   logX?: boolean;
   logY?: boolean;
 }
