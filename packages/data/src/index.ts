@@ -1,5 +1,21 @@
 import { definePlugin } from '@kd/core';
 
+export * from './assets.js';
+export { decodeText, gunzip, isGzip, maybeGunzip, readLocation } from './io/bytes.js';
+export * from './stories260k.js';
+export {
+  BaseTokenizer,
+  type Template,
+  type TemplatePart,
+  truncatedLengths,
+} from './tokenizers/base.js';
+export {
+  type Llama2cDecodeOptions,
+  Llama2cTokenizer,
+  type Llama2cTokenizerOptions,
+} from './tokenizers/llama2c.js';
+export type * from './tokenizers/types.js';
+
 /** Everything @kd/data provides to the registry: `registry.register(plugin)`. */
 export const plugin = definePlugin({
   meta: { name: '@kd/data', version: '0.1.0', apiVersion: '1.0.0' },

@@ -1,0 +1,7 @@
+export {
+  assetPath,
+  readAssetSync,
+  readDataFile,
+  readDataFileText,
+  streamDataFile,
+} from './files.js';
