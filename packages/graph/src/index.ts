@@ -1,7 +1,13 @@
-import { definePlugin } from '@kd/core';
-
-/** Everything @kd/graph provides to the registry: `registry.register(plugin)`. */
-export const plugin = definePlugin({
-  meta: { name: '@kd/graph', version: '0.1.0', apiVersion: '1.0.0' },
-  provides: [],
-});
+export * from './edge-index.js';
+export * from './layers/gat.js';
+export * from './layers/gcn.js';
+export * from './layers/rgcn.js';
+export * from './layers/sage.js';
+export * from './message-passing.js';
+export * from './nn/dropout.js';
+export * from './nn/init.js';
+export * from './nn/linear.js';
+export * from './nn/module.js';
+export * from './plugin.js';
+export * from './segment.js';
+export * from './sparse.js';
