@@ -2,6 +2,7 @@ import { definePlugin } from '@kd/core';
 
 export * from './assets.js';
 export { decodeText, gunzip, isGzip, maybeGunzip, readLocation } from './io/bytes.js';
+export * from './pretrained.js';
 export * from './stories260k.js';
 export {
   BaseTokenizer,
@@ -10,11 +11,26 @@ export {
   truncatedLengths,
 } from './tokenizers/base.js';
 export {
+  type ByteLevelBpeOptions,
+  ByteLevelBpeTokenizer,
+  bytesToUnicode,
+  GPT2_PATTERN,
+  parseMergesTxt,
+  parseVocabJson,
+} from './tokenizers/byte-level-bpe.js';
+export { CharTokenizer, type CharTokenizerOptions } from './tokenizers/char.js';
+export {
   type Llama2cDecodeOptions,
   Llama2cTokenizer,
   type Llama2cTokenizerOptions,
 } from './tokenizers/llama2c.js';
 export type * from './tokenizers/types.js';
+export { parseVocabTxt } from './tokenizers/vocab.js';
+export {
+  cleanUpTokenization,
+  type WordPieceOptions,
+  WordPieceTokenizer,
+} from './tokenizers/wordpiece.js';
 
 /** Everything @kd/data provides to the registry: `registry.register(plugin)`. */
 export const plugin = definePlugin({
