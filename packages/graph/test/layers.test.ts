@@ -178,10 +178,10 @@ describe.each(['cpu', 'wasm'] as const)('layers on %s', (backend) => {
         });
       const ei = EdgeIndex.from([g.src, g.dst], N);
       const { alpha: refAlpha } = ref({ ...p, x });
-      const att = tf.tidy(() => layer.forwardWithAttention(tf.tensor2d(x, [N, IN]), ei));
+      const xt = tf.tensor2d(x, [N, IN]);
+      const att = layer.forwardWithAttention(xt, ei);
       expectClose(att.alpha!.dataSync(), refAlpha.flat(), { ...FWD, label: 'alpha' });
-      att.out.dispose();
-      att.alpha!.dispose();
+      tf.dispose([xt, att.out, att.alpha!]);
       const r = randn(new Rng(9), N * width);
       const expected = numericGrad({ ...p, x }, (q) => dot(ref(q).out, r));
       for (const fuse of [true, false]) {

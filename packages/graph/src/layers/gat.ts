@@ -55,15 +55,15 @@ export class GATConv extends MessagePassing<GatInputs> {
       ...options,
     };
     const { inChannels, outChannels: c, heads: h } = this.options;
-    this.lin = this.registerModule(
+    this.lin = this.addModule(
       'lin',
       new Linear(inChannels, h * c, rng, { bias: false, weightInitializer: 'glorot' }),
     );
-    this.attSrc = this.registerParameter('att_src', glorot([1, h, c], rng), [1, h, c]);
-    this.attDst = this.registerParameter('att_dst', glorot([1, h, c], rng), [1, h, c]);
+    this.attSrc = this.addParameter('att_src', { data: glorot([1, h, c], rng), shape: [1, h, c] });
+    this.attDst = this.addParameter('att_dst', { data: glorot([1, h, c], rng), shape: [1, h, c] });
     if (this.options.bias) {
       const size = this.options.concat ? h * c : c;
-      this.bias = this.registerParameter('bias', zeros([size]), [size]);
+      this.bias = this.addParameter('bias', { data: zeros([size]), shape: [size] });
     }
     this.#dropoutRng = rng.fork('gat.attention-dropout');
   }

@@ -105,7 +105,7 @@ export class GCNConv extends MessagePassing<GcnInputs> {
       bias: true,
       ...options,
     };
-    this.lin = this.registerModule(
+    this.lin = this.addModule(
       'lin',
       new Linear(options.inChannels, options.outChannels, rng, {
         bias: false,
@@ -113,9 +113,10 @@ export class GCNConv extends MessagePassing<GcnInputs> {
       }),
     );
     if (this.options.bias) {
-      this.bias = this.registerParameter('bias', zeros([options.outChannels]), [
-        options.outChannels,
-      ]);
+      this.bias = this.addParameter('bias', {
+        data: zeros([options.outChannels]),
+        shape: [options.outChannels],
+      });
     }
   }
 

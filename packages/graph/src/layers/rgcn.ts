@@ -91,8 +91,8 @@ export class RGCNConv extends Module {
       throw new ValidationError(`numRelations must be a positive integer, got ${r}`);
     }
     if (b !== undefined) {
-      this.weight = this.registerParameter('weight', glorot([b, i, o], rng), [b, i, o]);
-      this.comp = this.registerParameter('comp', glorot([r, b], rng), [r, b]);
+      this.weight = this.addParameter('weight', { data: glorot([b, i, o], rng), shape: [b, i, o] });
+      this.comp = this.addParameter('comp', { data: glorot([r, b], rng), shape: [r, b] });
     } else if (nb !== undefined) {
       if (i % nb !== 0 || o % nb !== 0) {
         throw new ValidationError(
@@ -100,13 +100,13 @@ export class RGCNConv extends Module {
         );
       }
       const shape = [r, nb, i / nb, o / nb];
-      this.weight = this.registerParameter('weight', glorot(shape, rng), shape);
+      this.weight = this.addParameter('weight', { data: glorot(shape, rng), shape: shape });
     } else {
-      this.weight = this.registerParameter('weight', glorot([r, i, o], rng), [r, i, o]);
+      this.weight = this.addParameter('weight', { data: glorot([r, i, o], rng), shape: [r, i, o] });
     }
     if (this.options.rootWeight)
-      this.root = this.registerParameter('root', glorot([i, o], rng), [i, o]);
-    if (this.options.bias) this.bias = this.registerParameter('bias', zeros([o]), [o]);
+      this.root = this.addParameter('root', { data: glorot([i, o], rng), shape: [i, o] });
+    if (this.options.bias) this.bias = this.addParameter('bias', { data: zeros([o]), shape: [o] });
   }
 
   /** Builds (or reuses) the per-(relation, target) plan for this graph. */

@@ -37,12 +37,12 @@ export class SAGEConv extends MessagePassing {
     };
     super(opts.aggr);
     this.options = opts;
-    this.linL = this.registerModule(
+    this.linL = this.addModule(
       'lin_l',
       new Linear(opts.inChannels, opts.outChannels, rng, { bias: opts.bias }),
     );
     if (opts.rootWeight) {
-      this.linR = this.registerModule(
+      this.linR = this.addModule(
         'lin_r',
         new Linear(opts.inChannels, opts.outChannels, rng, { bias: false }),
       );

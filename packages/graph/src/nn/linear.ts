@@ -33,13 +33,13 @@ export class Linear extends Module {
       (options.weightInitializer ?? 'kaiming_uniform') === 'glorot'
         ? glorot(shape, rng)
         : kaimingUniform(shape, inChannels, rng);
-    this.weight = this.registerParameter('weight', w, shape);
+    this.weight = this.addParameter('weight', { data: w, shape: shape });
     if (options.bias ?? true) {
       const b =
         (options.biasInitializer ?? 'kaiming_uniform') === 'zeros'
           ? zeros([outChannels])
           : kaimingUniform([outChannels], inChannels, rng);
-      this.bias = this.registerParameter('bias', b, [outChannels]);
+      this.bias = this.addParameter('bias', { data: b, shape: [outChannels] });
     }
   }
 

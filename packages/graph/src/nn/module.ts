@@ -15,12 +15,12 @@ export abstract class Module {
   readonly #children = new Map<string, Module>();
 
   /** Registers a trainable parameter; `values` are copied into a new tf.Variable. */
-  protected registerParameter(
+  protected addParameter(
     name: string,
-    values: Float32Array,
-    shape: readonly number[],
+    init: { data: Float32Array; shape: readonly number[] },
     trainable = true,
   ): tf.Variable {
+    const { data: values, shape } = init;
     const size = shape.reduce((a, d) => a * d, 1);
     if (values.length !== size) {
       throw new ShapeError(`${values.length} values for shape [${shape.join(', ')}]`, {
@@ -34,7 +34,7 @@ export abstract class Module {
     return v;
   }
 
-  protected registerModule<M extends Module>(name: string, module: M): M {
+  protected addModule<M extends Module>(name: string, module: M): M {
     this.#children.set(name, module);
     return module;
   }
