@@ -54,6 +54,7 @@ export interface ResultPlot {
 export interface PublishedNumber {
   /** What was measured, e.g. "Cora test accuracy (GCN)". */
   metric: string;
+  /** In the same unit as `summary[kdKey]` (fractions for accuracy/F1, as kd reports them). */
   value: number | string;
   /** Short citation: authors, venue, year (and table). */
   source: string;
