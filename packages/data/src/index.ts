@@ -3,6 +3,11 @@ import { datasetEntries } from './datasets/entries.js';
 import { tokenizerEntries } from './tokenizers/entries.js';
 
 export * from './assets.js';
+export * from './batching/collate.js';
+export * from './batching/lm.js';
+export * from './batching/loader.js';
+export * from './batching/sampler.js';
+export * from './batching/squad-features.js';
 export * from './datasets/entries.js';
 export type * from './datasets/handles.js';
 export * from './datasets/loaders.js';
