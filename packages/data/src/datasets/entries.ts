@@ -1,6 +1,6 @@
 import { defineEntry } from '@kd/core';
 import { z } from 'zod';
-import { GLUE_TASKS, type GlueTask } from '../readers/glue.js';
+import { GLUE_TASKS, type GlueSplit, type GlueTask } from '../readers/glue.js';
 import type {
   Conll04Handle,
   GlueHandle,
@@ -23,7 +23,7 @@ import {
   loadWnut17,
   type Split,
 } from './loaders.js';
-import { sourceOf } from './source.js';
+import { type DataSource, sourceOf } from './source.js';
 
 /** Every dataset entry takes an optional folder; without it the bundled sample is read. */
 export const datasetOptions = z.strictObject({
@@ -50,7 +50,7 @@ const GLUE_METRICS: Record<GlueTask, readonly string[]> = {
 export function glueHandle(
   task: GlueTask,
   options: DatasetOptions & { description: string; license: string; id?: string },
-  load = loadGlue,
+  load: (task: GlueTask, split: Split, source: DataSource) => Promise<GlueSplit> = loadGlue,
 ): GlueHandle {
   const source = sourceOf(options.path);
   const info = GLUE_TASKS[task];
