@@ -1,6 +1,7 @@
 import { KdError } from '@kd/core';
 import { Command, CommanderError } from 'commander';
 import { registerDoctor } from './commands/doctor.js';
+import { registerMetric } from './commands/metric.js';
 import { registerPluginsCommand } from './commands/plugins.js';
 import { registerRecipes } from './commands/recipes.js';
 import { registerReport } from './commands/report.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     registerReport,
     registerPluginsCommand,
     registerDoctor,
+    registerMetric,
   ]) {
     register(program);
   }
