@@ -6,7 +6,6 @@ import {
   type CheckpointStore,
   VERSION as CORE_VERSION,
   initBackend,
-  MemoryCheckpointStore,
   type Profile,
   type Progress,
   type Provenance,
@@ -18,7 +17,7 @@ import {
   ValidationError,
   validateRecipe,
 } from '@kd/core';
-import { writeFileAtomic } from '@kd/core/node';
+import { DirectoryCheckpointStore, writeFileAtomic } from '@kd/core/node';
 import { loadPlugins } from './plugins.js';
 
 export interface RunOptions {
@@ -65,8 +64,9 @@ function pluginVersions(): Record<string, string> {
   };
 }
 
-function checkpointStore(_dir: string): CheckpointStore {
-  return new MemoryCheckpointStore();
+/** Checkpoints under `<out>/checkpoints/step-<n>/` (atomic, resumable; see DirectoryCheckpointStore). */
+function checkpointStore(dir: string): CheckpointStore {
+  return new DirectoryCheckpointStore(dir);
 }
 
 /** Runs a validated recipe and writes `<out>/results.json` with provenance. */

@@ -1,4 +1,9 @@
 export { writeFileAtomic } from './atomic-write.js';
+export {
+  CHECKPOINT_FORMAT_VERSION,
+  DirectoryCheckpointStore,
+  type DirectoryCheckpointStoreOptions,
+} from './checkpoint-dir.js';
 export { loadRecipeFile } from './recipe-file.js';
 export {
   type ReadTensorOptions,
