@@ -1,6 +1,7 @@
 import { KdError } from '@kd/core';
 import { Command, CommanderError } from 'commander';
 import { registerDoctor } from './commands/doctor.js';
+import { registerInspect } from './commands/inspect.js';
 import { registerMetric } from './commands/metric.js';
 import { registerPluginsCommand } from './commands/plugins.js';
 import { registerRecipes } from './commands/recipes.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     registerReport,
     registerPluginsCommand,
     registerDoctor,
+    registerInspect,
     registerMetric,
   ]) {
     register(program);
