@@ -1,7 +1,11 @@
-import { definePlugin } from '@kd/core';
-
-/** Everything @kd/backend-wasm provides to the registry: `registry.register(plugin)`. */
-export const plugin = definePlugin({
-  meta: { name: '@kd/backend-wasm', version: '0.1.0', apiVersion: '1.0.0' },
-  provides: [],
-});
+export type { KernelCounters } from './kernels/context.js';
+export { plugin, pluginWith, wasmSimdKernels } from './plugin.js';
+export {
+  DEFAULT_OPTIONS,
+  KERNEL_NAMES,
+  type WasmKernelOptions,
+  WasmKernelProvider,
+} from './provider.js';
+export { type ThreadSupport, threadSupport } from './runtime/platform.js';
+export { liveWorkers } from './runtime/pool.js';
+export { livePrivateSpaces } from './runtime/private-space.js';

@@ -1,0 +1,177 @@
+// Elementwise kernels over float32: binary ops with numpy broadcasting and unary
+// math. Memory-bound, so the point is one pass with f32x4 loads and stores and no
+// per-element index arithmetic: the JS side collapses the broadcast into at most
+// MAX_RANK dimensions whose last one is walked with strides 1 or 0.
+
+import { addr, word } from './job';
+import { erfV, expV } from './simd-math';
+
+export const MAX_RANK: i32 = 8;
+
+export const BIN_ADD: i32 = 0;
+export const BIN_SUB: i32 = 1;
+export const BIN_MUL: i32 = 2;
+export const BIN_DIV: i32 = 3;
+
+// Binary job: [op, rank, out, a, b, shape[8], aStrides[8], bStrides[8], idx[8]]
+// (elements); idx is the odometer's scratch (the module keeps no state in memory).
+const B_OP = 0;
+const B_RANK = 1;
+const B_OUT = 2;
+const B_A = 3;
+const B_B = 4;
+const B_SHAPE = 5;
+const B_SA = B_SHAPE + MAX_RANK;
+const B_SB = B_SA + MAX_RANK;
+const B_IDX = B_SB + MAX_RANK;
+
+function binV(op: i32, a: v128, b: v128): v128 {
+  switch (op) {
+    case BIN_ADD:
+      return f32x4.add(a, b);
+    case BIN_SUB:
+      return f32x4.sub(a, b);
+    case BIN_MUL:
+      return f32x4.mul(a, b);
+    default:
+      return f32x4.div(a, b);
+  }
+}
+
+function binS(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case BIN_ADD:
+      return a + b;
+    case BIN_SUB:
+      return a - b;
+    case BIN_MUL:
+      return a * b;
+    default:
+      return a / b;
+  }
+}
+
+/** One innermost row: n outputs, a and b read at element strides sa, sb ∈ {0, 1, other}. */
+function binRow(op: i32, out: usize, a: usize, sa: i32, b: usize, sb: i32, n: i32): void {
+  let i = 0;
+  if (sa === 1 && sb === 1) {
+    for (; i + 4 <= n; i += 4) {
+      const o = (<usize>i) << 2;
+      v128.store(out + o, binV(op, v128.load(a + o), v128.load(b + o)));
+    }
+  } else if (sa === 1 && sb === 0) {
+    const bv = v128.load32_splat(b);
+    for (; i + 4 <= n; i += 4) {
+      const o = (<usize>i) << 2;
+      v128.store(out + o, binV(op, v128.load(a + o), bv));
+    }
+  } else if (sa === 0 && sb === 1) {
+    const av = v128.load32_splat(a);
+    for (; i + 4 <= n; i += 4) {
+      const o = (<usize>i) << 2;
+      v128.store(out + o, binV(op, av, v128.load(b + o)));
+    }
+  }
+  for (; i < n; i++) {
+    store<f32>(
+      out + ((<usize>i) << 2),
+      binS(op, load<f32>(a + <usize>(i * sa) * 4), load<f32>(b + <usize>(i * sb) * 4)),
+    );
+  }
+}
+
+export function binaryTask(job: usize): void {
+  const op = word(job, B_OP);
+  const rank = word(job, B_RANK);
+  let out = addr(job, B_OUT);
+  const a0 = addr(job, B_A);
+  const b0 = addr(job, B_B);
+  const last = rank - 1;
+  const n = word(job, B_SHAPE + last);
+  const sa = word(job, B_SA + last);
+  const sb = word(job, B_SB + last);
+  // Odometer over the outer dimensions.
+  let rows = 1;
+  for (let d = 0; d < last; d++) rows *= word(job, B_SHAPE + d);
+  const idx = job + ((<usize>B_IDX) << 2);
+  for (let d = 0; d < MAX_RANK; d++) store<i32>(idx + ((<usize>d) << 2), 0);
+  let oa: usize = 0;
+  let ob: usize = 0;
+  for (let r = 0; r < rows; r++) {
+    binRow(op, out, a0 + (oa << 2), sa, b0 + (ob << 2), sb, n);
+    out += (<usize>n) << 2;
+    for (let d = last - 1; d >= 0; d--) {
+      const p = idx + ((<usize>d) << 2);
+      const v = load<i32>(p) + 1;
+      const dsa = <usize>word(job, B_SA + d);
+      const dsb = <usize>word(job, B_SB + d);
+      if (v < word(job, B_SHAPE + d)) {
+        store<i32>(p, v);
+        oa += dsa;
+        ob += dsb;
+        break;
+      }
+      store<i32>(p, 0);
+      oa -= dsa * <usize>(v - 1);
+      ob -= dsb * <usize>(v - 1);
+    }
+  }
+}
+
+export const UN_EXP: i32 = 0;
+export const UN_ERF: i32 = 1;
+export const UN_SQRT: i32 = 2;
+export const UN_RSQRT: i32 = 3;
+export const UN_SQUARE: i32 = 4;
+export const UN_NEG: i32 = 5;
+
+// Unary job: [op, n, x, out].
+function unV(op: i32, x: v128): v128 {
+  switch (op) {
+    case UN_EXP:
+      return expV(x);
+    case UN_ERF:
+      return erfV(x);
+    case UN_SQRT:
+      return f32x4.sqrt(x);
+    case UN_RSQRT:
+      return f32x4.div(f32x4.splat(1.0), f32x4.sqrt(x));
+    case UN_SQUARE:
+      return f32x4.mul(x, x);
+    default:
+      return f32x4.neg(x);
+  }
+}
+
+export function unaryTask(job: usize): void {
+  const op = word(job, 0);
+  const n = word(job, 1);
+  const x = addr(job, 2);
+  const out = addr(job, 3);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(out + o, unV(op, v128.load(x + o)));
+  }
+  if (i < n) {
+    // The tail through the same vector code, so every element rounds alike.
+    let v = f32x4.splat(0);
+    for (let j = i; j < n; j++) v = replaceLane(v, j - i, load<f32>(x + ((<usize>j) << 2)));
+    v = unV(op, v);
+    for (let j = i; j < n; j++) store<f32>(out + ((<usize>j) << 2), extractLane(v, j - i));
+  }
+}
+
+function replaceLane(v: v128, lane: i32, x: f32): v128 {
+  if (lane === 0) return f32x4.replace_lane(v, 0, x);
+  if (lane === 1) return f32x4.replace_lane(v, 1, x);
+  if (lane === 2) return f32x4.replace_lane(v, 2, x);
+  return f32x4.replace_lane(v, 3, x);
+}
+
+function extractLane(v: v128, lane: i32): f32 {
+  if (lane === 0) return f32x4.extract_lane(v, 0);
+  if (lane === 1) return f32x4.extract_lane(v, 1);
+  if (lane === 2) return f32x4.extract_lane(v, 2);
+  return f32x4.extract_lane(v, 3);
+}
