@@ -53,7 +53,7 @@ export function parseRecipeText(text: string, where = 'recipe'): Record<string, 
   } catch (error) {
     const detail =
       error instanceof YAMLParseError && error.linePos
-        ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ${error.message.split('\n')[0]}`
+        ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`
         : error instanceof Error
           ? error.message
           : String(error);
