@@ -169,6 +169,8 @@ export function adafactor(options?: AdafactorOptions): GradientTransformation {
     : lr;
   const decay: ScalarOrSchedule =
     typeof lr === 'number' ? lr * o.weightDecay : (step) => lr(step) * o.weightDecay;
+  // Without decay the sign flips with the step size (one full-size multiply fewer).
+  const decays = o.weightDecay > 0;
   return chain(
     scaleByFactoredRms({
       factored: o.factored,
@@ -177,11 +179,11 @@ export function adafactor(options?: AdafactorOptions): GradientTransformation {
       minDimSizeToFactor: o.minDimSizeToFactor,
     }),
     clipByBlockRms(o.d),
-    scaleByLearningRate(rho, { flipSign: false }),
+    scaleByLearningRate(rho, { flipSign: !decays }),
     o.scaleParameter && scaleByParamBlockRms(o.eps[1]),
     o.beta1 !== undefined && emaUpdates(o.beta1),
-    o.weightDecay > 0 && addDecayedWeights(decay, { exclude: o.noDecay }),
-    scale(-1),
+    decays && addDecayedWeights(decay, { exclude: o.noDecay }),
+    decays && scale(-1),
   );
 }
 

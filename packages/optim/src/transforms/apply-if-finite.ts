@@ -1,10 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradientTransformation, Params, State, Updates } from '../types.js';
 
-/** Names of the tensors holding NaN or ±Infinity (one small read from the device). */
+/**
+ * Names of the tensors holding NaN or ±Infinity. Fast path: one sum over
+ * everything and one number read back, as NaN and ±Infinity survive any sum;
+ * only when that total is not finite (a bad value, or a finite overflow) is
+ * each tensor checked element by element.
+ */
 export function nonFiniteNames(tensors: Updates): string[] {
   const names = Object.keys(tensors);
   if (names.length === 0) return [];
+  const total = tf.tidy(() => tf.addN(names.map((n) => tf.sum(tensors[n]))));
+  const finite = Number.isFinite(total.dataSync()[0]);
+  total.dispose();
+  if (finite) return [];
   const flags = tf.tidy(() =>
     tf.stack(names.map((n) => tf.cast(tf.all(tf.isFinite(tensors[n])), 'int32'))),
   );

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { meanAlong } from '../ops.js';
 import { checkFinite, checkNonNegative } from '../validate.js';
 import { type ParamResult, perParameter, type SlotSpec } from './per-parameter.js';
 
@@ -67,11 +68,11 @@ export function scaleByFactoredRms({
       const [d1, d0] = dims;
       const row = tf.add(
         tf.mul(slots.exp_avg_sq_row, decay),
-        tf.mul(tf.mean(gradSq, d0), 1 - decay),
+        tf.mul(meanAlong(gradSq, d0), 1 - decay),
       );
       const col = tf.add(
         tf.mul(slots.exp_avg_sq_col, decay),
-        tf.mul(tf.mean(gradSq, d1), 1 - decay),
+        tf.mul(meanAlong(gradSq, d1), 1 - decay),
       );
       const rowMean = tf.mean(row, d1 > d0 ? d1 - 1 : d1, true);
       const rowFactor = tf.rsqrt(tf.div(row, rowMean));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { sign } from '../ops.js';
 import { checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -18,7 +19,7 @@ export function scaleByLion({ betas = [0.9, 0.99] }: LionRuleOptions = {}) {
     name: 'lion',
     slots: (shape) => ({ exp_avg: { shape } }),
     apply: ({ g, slots }) => ({
-      update: tf.sign(tf.add(tf.mul(slots.exp_avg, b1), tf.mul(g, 1 - b1))),
+      update: sign(tf.add(tf.mul(slots.exp_avg, b1), tf.mul(g, 1 - b1))),
       slots: { exp_avg: tf.add(tf.mul(slots.exp_avg, b2), tf.mul(g, 1 - b2)) },
     }),
   });

@@ -35,11 +35,13 @@ export function scaleByNadam({
       const muProduct = numbers.mu_product * mu;
       const expAvg = tf.add(tf.mul(slots.exp_avg, b1), tf.mul(g, 1 - b1));
       const expAvgSq = tf.add(tf.mul(slots.exp_avg_sq, b2), tf.mul(tf.square(g), 1 - b2));
-      const denom = tf.add(tf.sqrt(tf.div(expAvgSq, 1 - b2 ** step)), eps);
+      // x/(√(v/bc₂) + ε) = x·√bc₂/(√v + ε√bc₂): the bias correction rides on the scalars.
+      const bc2Sqrt = Math.sqrt(1 - b2 ** step);
+      const denom = tf.add(tf.sqrt(expAvgSq), eps * bc2Sqrt);
       const update = tf.div(
         tf.add(
-          tf.mul(g, (1 - mu) / (1 - muProduct)),
-          tf.mul(expAvg, muNext / (1 - muProduct * muNext)),
+          tf.mul(g, (bc2Sqrt * (1 - mu)) / (1 - muProduct)),
+          tf.mul(expAvg, (bc2Sqrt * muNext) / (1 - muProduct * muNext)),
         ),
         denom,
       );

@@ -35,7 +35,10 @@ export function scaleBySgdMomentum({
       const buf =
         numbers.step === 0
           ? tf.clone(g)
-          : tf.add(tf.mul(slots.momentum_buffer, momentum), tf.mul(g, 1 - dampening));
+          : tf.add(
+              tf.mul(slots.momentum_buffer, momentum),
+              dampening === 0 ? g : tf.mul(g, 1 - dampening),
+            );
       const update = nesterov ? tf.add(g, tf.mul(buf, momentum)) : buf;
       return { update, slots: { momentum_buffer: buf }, numbers: { step: numbers.step + 1 } };
     },
