@@ -26,8 +26,9 @@ function ensureChromium() {
   run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env });
 }
 
-const needsBrowser = existsSync('apps/playground/package.json');
-if (needsBrowser) ensureChromium();
+// The browser suites (WebGPU parity, playground, report screenshots) drive
+// Debian's Chromium through playwright-core.
+ensureChromium();
 
 const started = Date.now();
 run('biome', ['check', '.']);
