@@ -24,29 +24,36 @@ export interface ClfCurve {
   thresholds: Float64Array;
 }
 
-/** `_binary_clf_curve`: cumulative counts at each distinct score, highest first. */
+/**
+ * `_binary_clf_curve` (sklearn 1.9 `confusion_matrix_at_thresholds`):
+ * zero-weight samples dropped, scores sorted descending (stable), weighted
+ * true and false positives accumulated separately, one point per distinct score.
+ */
 export function binaryClfCurve(
   positive: Uint8Array,
   scores: Float64Array,
   weights?: Float64Array,
 ): ClfCurve {
   const n = scores.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) if (!weights || weights[i] !== 0) idx.push(i);
+  const order = Uint32Array.from(idx);
   order.sort((a, b) => scores[b] - scores[a]);
   const fps: number[] = [];
   const tps: number[] = [];
   const th: number[] = [];
   let tp = 0;
-  let all = 0;
-  for (let k = 0; k < n; k++) {
-    const i = order[k];
+  let fp = 0;
+  const k = order.length;
+  for (let q = 0; q < k; q++) {
+    const i = order[q];
     const w = weights ? weights[i] : 1;
     if (positive[i]) tp += w;
-    all += w;
-    if (k === n - 1 || scores[order[k + 1]] !== scores[i]) {
+    else if (weights) fp += w;
+    if (q === k - 1 || scores[order[q + 1]] !== scores[i]) {
       tps.push(tp);
-      fps.push(all - tp);
+      // Unweighted, sklearn derives false positives from the index: 1 + idx - tps.
+      fps.push(weights ? fp : 1 + q - tp);
       th.push(scores[i]);
     }
   }
@@ -140,8 +147,9 @@ function rocPoints(
   if (dropIntermediate && fps.length > 2) {
     const keep: number[] = [0];
     for (let i = 1; i < fps.length - 1; i++) {
-      const d2f = fps[i + 1] - 2 * fps[i] + fps[i - 1];
-      const d2t = tps[i + 1] - 2 * tps[i] + tps[i - 1];
+      // np.diff(x, 2), in numpy's order of operations.
+      const d2f = fps[i + 1] - fps[i] - (fps[i] - fps[i - 1]);
+      const d2t = tps[i + 1] - tps[i] - (tps[i] - tps[i - 1]);
       if (d2f !== 0 || d2t !== 0) keep.push(i);
     }
     keep.push(fps.length - 1);
