@@ -34,3 +34,13 @@ export function meanAlong(x: tf.Tensor, axis: number): tf.Tensor {
   }
   return tf.mean(x, axis);
 }
+
+/** An exponential moving average step, `decay·previous + (1 − decay)·x` (optax `update_moment`). */
+export function moment(previous: tf.Tensor, x: tf.Tensor, decay: number): tf.Tensor {
+  return tf.tidy(() => tf.add(tf.mul(previous, decay), tf.mul(x, 1 - decay)));
+}
+
+/** The same for the square of x (optax `update_moment_per_elem_norm`, order 2). */
+export function squaredMoment(previous: tf.Tensor, x: tf.Tensor, decay: number): tf.Tensor {
+  return tf.tidy(() => tf.add(tf.mul(previous, decay), tf.mul(tf.square(x), 1 - decay)));
+}

@@ -68,26 +68,12 @@ function pathFor(innerPath: readonly string[], name: string, perParameter: boole
 }
 
 /** The state as a flat list of keyed values (what checkpoints store). */
-export function flattenState(state: State, innerPath: readonly string[] = []): StateEntry[] {
+export function flattenState(state: State): StateEntry[] {
   const out: StateEntry[] = [];
-  for (const [name, byParam] of Object.entries(state.slots)) {
-    const path = pathFor(innerPath, name, true);
-    for (const [param, value] of Object.entries(byParam)) {
-      out.push({ key: `${param}/${path}`, field: 'slots', innerPath, name, param, value });
-    }
-  }
-  for (const [name, byParam] of Object.entries(state.perParam)) {
-    const path = pathFor(innerPath, name, true);
-    for (const [param, value] of Object.entries(byParam)) {
-      out.push({ key: `${param}/${path}`, field: 'perParam', innerPath, name, param, value });
-    }
-  }
-  for (const [name, value] of Object.entries(state.scalars)) {
-    out.push({ key: pathFor(innerPath, name, false), field: 'scalars', innerPath, name, value });
-  }
-  for (const [k, inner] of Object.entries(state.inner)) {
-    out.push(...flattenState(inner, [...innerPath, k]));
-  }
+  mapState(state, (entry) => {
+    out.push(entry);
+    return entry.value;
+  });
   return out;
 }
 
@@ -97,36 +83,30 @@ export function mapState(
   fn: (entry: StateEntry) => tf.Tensor | number,
   innerPath: readonly string[] = [],
 ): State {
-  const slots: Record<string, Record<string, tf.Tensor>> = {};
-  for (const [name, byParam] of Object.entries(state.slots)) {
-    const path = pathFor(innerPath, name, true);
-    slots[name] = {};
-    for (const [param, value] of Object.entries(byParam)) {
-      slots[name][param] = fn({
-        key: `${param}/${path}`,
-        field: 'slots',
-        innerPath,
-        name,
-        param,
-        value,
-      }) as tf.Tensor;
+  const perParameter = <T>(
+    field: 'slots' | 'perParam',
+    record: Readonly<Record<string, Readonly<Record<string, T>>>>,
+  ) => {
+    const out: Record<string, Record<string, T>> = {};
+    for (const [name, byParam] of Object.entries(record)) {
+      const path = pathFor(innerPath, name, true);
+      out[name] = {};
+      for (const [param, value] of Object.entries(byParam)) {
+        const key = `${param}/${path}`;
+        out[name][param] = fn({
+          key,
+          field,
+          innerPath,
+          name,
+          param,
+          value: value as tf.Tensor | number,
+        }) as T;
+      }
     }
-  }
-  const perParam: Record<string, Record<string, number>> = {};
-  for (const [name, byParam] of Object.entries(state.perParam)) {
-    const path = pathFor(innerPath, name, true);
-    perParam[name] = {};
-    for (const [param, value] of Object.entries(byParam)) {
-      perParam[name][param] = fn({
-        key: `${param}/${path}`,
-        field: 'perParam',
-        innerPath,
-        name,
-        param,
-        value,
-      }) as number;
-    }
-  }
+    return out;
+  };
+  const slots = perParameter('slots', state.slots);
+  const perParam = perParameter('perParam', state.perParam);
   const scalars: Record<string, number> = {};
   for (const [name, value] of Object.entries(state.scalars)) {
     const key = pathFor(innerPath, name, false);

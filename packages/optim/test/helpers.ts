@@ -1,6 +1,8 @@
 import { type BackendName, initBackend, Rng } from '@kd/core';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Optimizer } from '../src/index.js';
+import { expect } from 'vitest';
+import { Optimizer } from '../src/index.js';
+import type { GradientTransformation } from '../src/types.js';
 
 /** Parameter names and shapes used by the parity tests (dotted, as @kd/nn names them). */
 export const SHAPES: Record<string, number[]> = {
@@ -108,4 +110,24 @@ export function worstError(
     if (!(e <= worst.error)) worst = { error: e, step: t };
   });
   return worst;
+}
+
+/**
+ * Runs a transform and a float64 reference over the same `steps` gradients
+ * and expects the trajectories to agree to `tolerance` at every step;
+ * returns both trajectories.
+ */
+export function expectParity(
+  kd: () => GradientTransformation,
+  ref: () => Stepper,
+  { steps, seed, tolerance }: { steps: number; seed: number; tolerance: number },
+): { got: Float64Array[][]; want: Float64Array[][] } {
+  const f = fixture(steps, seed);
+  const opt = new Optimizer(kd());
+  const got = runKd(opt, f);
+  opt.dispose();
+  const want = runReference(ref(), f);
+  const { error, step } = worstError(got, want);
+  expect(error, `worst relative error ${error} at step ${step}`).toBeLessThanOrEqual(tolerance);
+  return { got, want };
 }

@@ -4,6 +4,7 @@ import { adabelief, adafactor, lamb, lion, Optimizer, scheduleFreeAdamW } from '
 import type { GradientTransformation } from '../src/types.js';
 import {
   BACKENDS,
+  expectParity,
   fixture,
   relativeError,
   runKd,
@@ -112,13 +113,7 @@ for (const backend of BACKENDS) {
     });
 
     it.each(cases)('%s follows the published rule to 1e-6 over 30 steps', (_name, kd, ref) => {
-      const f = fixture(STEPS, 11);
-      const opt = new Optimizer(kd());
-      const got = runKd(opt, f);
-      opt.dispose();
-      const want = runReference(ref(), f);
-      const { error, step } = worstError(got, want);
-      expect(error, `worst relative error ${error} at step ${step}`).toBeLessThanOrEqual(TOLERANCE);
+      expectParity(kd, ref, { steps: STEPS, seed: 11, tolerance: TOLERANCE });
     });
 
     it.each(sfOptions)(

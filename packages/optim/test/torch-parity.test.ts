@@ -15,6 +15,7 @@ import {
 import type { GradientTransformation } from '../src/types.js';
 import {
   BACKENDS,
+  expectParity,
   fixture,
   runKd,
   runReference,
@@ -156,13 +157,7 @@ for (const backend of BACKENDS) {
     });
 
     it.each(cases)('%s matches torch to 1e-6 over 30 steps', (_name, kd, ref) => {
-      const f = fixture(STEPS, 7);
-      const opt = new Optimizer(kd());
-      const got = runKd(opt, f);
-      opt.dispose();
-      const want = runReference(ref(), f);
-      const { error, step } = worstError(got, want);
-      expect(error, `worst relative error ${error} at step ${step}`).toBeLessThanOrEqual(TOLERANCE);
+      const { want } = expectParity(kd, ref, { steps: STEPS, seed: 7, tolerance: TOLERANCE });
       // The trajectory must actually move (a no-op would trivially "match" nothing).
       expect(worstError(want, [want[0]].concat(want.slice(0, -1))).error).toBeGreaterThan(1e-4);
     });

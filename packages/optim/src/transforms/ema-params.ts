@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { moment } from '../ops.js';
 import { checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -19,7 +20,7 @@ export function emaParams(decay: number) {
       const next = tf.add(param!, g);
       return {
         update: tf.clone(g),
-        slots: { ema: tf.add(tf.mul(slots.ema, decay), tf.mul(next, 1 - decay)) },
+        slots: { ema: moment(slots.ema, next, decay) },
       };
     },
     evalParam: ({ slots }) => tf.clone(slots.ema),

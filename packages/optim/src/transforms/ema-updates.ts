@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { moment } from '../ops.js';
 import { checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -19,7 +20,7 @@ export function emaUpdates(decay: number, { debias = false }: EmaUpdatesOptions 
     numbers: { step: 0 },
     apply: ({ g, slots, numbers }) => {
       const step = numbers.step + 1;
-      const m = tf.add(tf.mul(slots.exp_avg, decay), tf.mul(g, 1 - decay));
+      const m = moment(slots.exp_avg, g, decay);
       return {
         update: debias ? tf.div(m, 1 - decay ** step) : m,
         slots: { exp_avg: m },

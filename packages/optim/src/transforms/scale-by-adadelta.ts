@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { squaredMoment } from '../ops.js';
 import { checkNonNegative, checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -19,10 +20,10 @@ export function scaleByAdadelta({ rho = 0.9, eps = 1e-6 }: AdadeltaRuleOptions =
     slots: (shape) => ({ square_avg: { shape }, acc_delta: { shape } }),
     numbers: { step: 0 },
     apply: ({ g, slots, numbers }) => {
-      const squareAvg = tf.add(tf.mul(slots.square_avg, rho), tf.mul(tf.square(g), 1 - rho));
+      const squareAvg = squaredMoment(slots.square_avg, g, rho);
       const std = tf.sqrt(tf.add(squareAvg, eps));
       const delta = tf.mul(tf.div(tf.sqrt(tf.add(slots.acc_delta, eps)), std), g);
-      const accDelta = tf.add(tf.mul(slots.acc_delta, rho), tf.mul(tf.square(delta), 1 - rho));
+      const accDelta = squaredMoment(slots.acc_delta, delta, rho);
       return {
         update: delta,
         slots: { square_avg: squareAvg, acc_delta: accDelta },

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maximum } from '../ops.js';
+import { maximum, moment, squaredMoment } from '../ops.js';
 import { checkNonNegative, checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -34,8 +34,8 @@ export function scaleByAdam({
     numbers: { step: 0 },
     apply: ({ g, slots, numbers }) => {
       const step = numbers.step + 1;
-      const expAvg = tf.add(tf.mul(slots.exp_avg, b1), tf.mul(g, 1 - b1));
-      const expAvgSq = tf.add(tf.mul(slots.exp_avg_sq, b2), tf.mul(tf.square(g), 1 - b2));
+      const expAvg = moment(slots.exp_avg, g, b1);
+      const expAvgSq = squaredMoment(slots.exp_avg_sq, g, b2);
       const next: Record<string, tf.Tensor> = { exp_avg: expAvg, exp_avg_sq: expAvgSq };
       let second = expAvgSq;
       if (amsgrad) {

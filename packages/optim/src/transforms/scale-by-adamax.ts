@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maximum } from '../ops.js';
+import { maximum, moment } from '../ops.js';
 import { checkNonNegative, checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -22,7 +22,7 @@ export function scaleByAdamax({ betas = [0.9, 0.999], eps = 1e-8 }: AdamaxRuleOp
     numbers: { step: 0 },
     apply: ({ g, slots, numbers }) => {
       const step = numbers.step + 1;
-      const expAvg = tf.add(tf.mul(slots.exp_avg, b1), tf.mul(g, 1 - b1));
+      const expAvg = moment(slots.exp_avg, g, b1);
       const expInf = maximum(tf.mul(slots.exp_inf, b2), tf.add(tf.abs(g), eps));
       return {
         update: tf.div(tf.div(expAvg, expInf), 1 - b1 ** step),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { moment, squaredMoment } from '../ops.js';
 import { checkNonNegative, checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -29,11 +30,8 @@ export function scaleByBelief({
     numbers: { step: 0 },
     apply: ({ g, slots, numbers }) => {
       const step = numbers.step + 1;
-      const expAvg = tf.add(tf.mul(slots.exp_avg, b1), tf.mul(g, 1 - b1));
-      const expAvgVar = tf.add(
-        tf.add(tf.mul(slots.exp_avg_var, b2), tf.mul(tf.square(tf.sub(g, expAvg)), 1 - b2)),
-        epsRoot,
-      );
+      const expAvg = moment(slots.exp_avg, g, b1);
+      const expAvgVar = tf.add(squaredMoment(slots.exp_avg_var, tf.sub(g, expAvg), b2), epsRoot);
       const mHat = tf.div(expAvg, 1 - b1 ** step);
       const sHat = tf.div(expAvgVar, 1 - b2 ** step);
       return {

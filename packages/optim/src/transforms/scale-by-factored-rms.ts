@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { meanAlong } from '../ops.js';
+import { meanAlong, moment } from '../ops.js';
 import { checkFinite, checkNonNegative } from '../validate.js';
 import { type ParamResult, perParameter, type SlotSpec } from './per-parameter.js';
 
@@ -62,18 +62,12 @@ export function scaleByFactoredRms({
       const gradSq = tf.add(tf.square(g), eps);
       const dims = dimsOf(g.shape);
       if (!dims) {
-        const v = tf.add(tf.mul(slots.exp_avg_sq, decay), tf.mul(gradSq, 1 - decay));
+        const v = moment(slots.exp_avg_sq, gradSq, decay);
         return { update: tf.mul(g, tf.rsqrt(v)), slots: { exp_avg_sq: v }, numbers: { step } };
       }
       const [d1, d0] = dims;
-      const row = tf.add(
-        tf.mul(slots.exp_avg_sq_row, decay),
-        tf.mul(meanAlong(gradSq, d0), 1 - decay),
-      );
-      const col = tf.add(
-        tf.mul(slots.exp_avg_sq_col, decay),
-        tf.mul(meanAlong(gradSq, d1), 1 - decay),
-      );
+      const row = moment(slots.exp_avg_sq_row, meanAlong(gradSq, d0), decay);
+      const col = moment(slots.exp_avg_sq_col, meanAlong(gradSq, d1), decay);
       const rowMean = tf.mean(row, d1 > d0 ? d1 - 1 : d1, true);
       const rowFactor = tf.rsqrt(tf.div(row, rowMean));
       const colFactor = tf.rsqrt(col);

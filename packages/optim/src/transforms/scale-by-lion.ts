@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { sign } from '../ops.js';
+import { moment, sign } from '../ops.js';
 import { checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -19,8 +19,8 @@ export function scaleByLion({ betas = [0.9, 0.99] }: LionRuleOptions = {}) {
     name: 'lion',
     slots: (shape) => ({ exp_avg: { shape } }),
     apply: ({ g, slots }) => ({
-      update: sign(tf.add(tf.mul(slots.exp_avg, b1), tf.mul(g, 1 - b1))),
-      slots: { exp_avg: tf.add(tf.mul(slots.exp_avg, b2), tf.mul(g, 1 - b2)) },
+      update: sign(moment(slots.exp_avg, g, b1)),
+      slots: { exp_avg: moment(slots.exp_avg, g, b2) },
     }),
   });
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { moment, squaredMoment } from '../ops.js';
 import { checkNonNegative, checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -33,8 +34,8 @@ export function scaleByNadam({
       const mu = b1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
       const muNext = b1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentumDecay));
       const muProduct = numbers.mu_product * mu;
-      const expAvg = tf.add(tf.mul(slots.exp_avg, b1), tf.mul(g, 1 - b1));
-      const expAvgSq = tf.add(tf.mul(slots.exp_avg_sq, b2), tf.mul(tf.square(g), 1 - b2));
+      const expAvg = moment(slots.exp_avg, g, b1);
+      const expAvgSq = squaredMoment(slots.exp_avg_sq, g, b2);
       // x/(√(v/bc₂) + ε) = x·√bc₂/(√v + ε√bc₂): the bias correction rides on the scalars.
       const bc2Sqrt = Math.sqrt(1 - b2 ** step);
       const denom = tf.add(tf.sqrt(expAvgSq), eps * bc2Sqrt);

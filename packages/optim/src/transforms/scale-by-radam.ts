@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { moment, squaredMoment } from '../ops.js';
 import { checkNonNegative, checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -26,8 +27,8 @@ export function scaleByRadam({ betas = [0.9, 0.999], eps = 1e-8 }: RadamRuleOpti
     numbers: { step: 0 },
     apply: ({ g, slots, numbers }) => {
       const step = numbers.step + 1;
-      const expAvg = tf.add(tf.mul(slots.exp_avg, b1), tf.mul(g, 1 - b1));
-      const expAvgSq = tf.add(tf.mul(slots.exp_avg_sq, b2), tf.mul(tf.square(g), 1 - b2));
+      const expAvg = moment(slots.exp_avg, g, b1);
+      const expAvgSq = squaredMoment(slots.exp_avg_sq, g, b2);
       const bc1 = 1 - b1 ** step;
       const bc2 = 1 - b2 ** step;
       const rhoT = rhoInf - (2 * step * b2 ** step) / bc2;

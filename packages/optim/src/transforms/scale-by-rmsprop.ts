@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { squaredMoment } from '../ops.js';
 import { checkNonNegative, checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
 
@@ -34,7 +35,7 @@ export function scaleByRmsprop({
     }),
     numbers: { step: 0 },
     apply: ({ g, slots, numbers }) => {
-      const squareAvg = tf.add(tf.mul(slots.square_avg, alpha), tf.mul(tf.square(g), 1 - alpha));
+      const squareAvg = squaredMoment(slots.square_avg, g, alpha);
       const next: Record<string, tf.Tensor> = { square_avg: squareAvg };
       let avg: tf.Tensor;
       if (centered) {

@@ -1,5 +1,6 @@
 import { ValidationError } from '@kd/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { squaredMoment } from '../ops.js';
 import type { ScalarOrSchedule } from '../types.js';
 import { checkNonNegative, checkRate, scheduleValue } from '../validate.js';
 import { perParameter } from './per-parameter.js';
@@ -77,7 +78,7 @@ export function scheduleFreeAdamW({
     },
     apply: ({ g, slots, param, ctx }) => {
       const y = param!;
-      const v = tf.add(tf.mul(slots.exp_avg_sq, b2), tf.mul(tf.square(g), 1 - b2));
+      const v = squaredMoment(slots.exp_avg_sq, g, b2);
       let normalized = tf.div(g, tf.add(tf.sqrt(v), eps));
       if (weightDecay !== 0) normalized = tf.add(normalized, tf.mul(y, weightDecay));
       const update = tf.add(
