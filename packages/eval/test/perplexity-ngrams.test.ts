@@ -128,8 +128,11 @@ describe('exact integer n-gram keys', () => {
         const hyp = Array.from({ length: len() }, () => `w${rand(V)}`);
         const refs = [0, 1].map(() => Array.from({ length: len() }, () => `w${rand(V)}`));
         const vocab = new Map<string, number>();
-        const enc = (t: string[]) =>
-          Int32Array.from(t, (w) => vocab.get(w) ?? (vocab.set(w, vocab.size), vocab.size - 1));
+        const id = (w: string) => {
+          if (!vocab.has(w)) vocab.set(w, vocab.size);
+          return vocab.get(w)!;
+        };
+        const enc = (t: string[]) => Int32Array.from(t, id);
         const seqs = [enc(hyp), ...refs.map(enc)];
         const keys = new NgramKeys();
         keys.begin(

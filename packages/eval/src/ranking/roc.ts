@@ -36,7 +36,7 @@ export function binaryClfCurve(
 ): ClfCurve {
   const n = scores.length;
   const idx: number[] = [];
-  for (let i = 0; i < n; i++) if (!weights || weights[i] !== 0) idx.push(i);
+  for (let i = 0; i < n; i++) if (weights?.[i] !== 0) idx.push(i);
   const order = Uint32Array.from(idx);
   order.sort((a, b) => scores[b] - scores[a]);
   const fps: number[] = [];
