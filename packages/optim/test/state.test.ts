@@ -8,7 +8,7 @@ import {
   type OptimizerId,
   optimizerOptions,
 } from '../src/index.js';
-import { fixture, relativeError, SHAPES, useBackend, variables } from './helpers.js';
+import { BACKENDS, fixture, relativeError, SHAPES, useBackend, variables } from './helpers.js';
 import { torchAdam } from './reference/torch.js';
 
 const ids = Object.keys(optimizerOptions) as OptimizerId[];
@@ -41,8 +41,8 @@ const full = {
   groups: [{ params: ['bias'], lrScale: 2 }],
 };
 
-describe('state save → load → continue', () => {
-  beforeAll(() => useBackend('cpu'));
+describe.each(BACKENDS)('state save → load → continue on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
   afterEach(() => {
     expect(tf.memory().numTensors).toBe(0);
   });
