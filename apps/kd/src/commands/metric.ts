@@ -54,7 +54,10 @@ export function registerMetric(program: Command): void {
     )
     .option('--options <json>', 'metric options as JSON, e.g. \'{"tokenize": "intl"}\'')
     .option('--input <file>', 'read the input from this file instead of stdin')
-    .option('--jsonl', 'input is JSON Lines, one {"prediction", "reference"} example per line (streamed)')
+    .option(
+      '--jsonl',
+      'input is JSON Lines, one {"prediction", "reference"} example per line (streamed)',
+    )
     .option('--list', 'list the available metrics')
     .option('--json', 'with --list: print JSON')
     .action(
@@ -62,16 +65,13 @@ export function registerMetric(program: Command): void {
         id: string | undefined,
         opts: { options?: string; input?: string; jsonl?: boolean; list?: boolean; json?: boolean },
       ) => {
-        if (opts.list || !id) {
+        if (opts.list) {
           const entries = registry.list('metric').map((e) => ({
             id: e.id,
             package: e.plugin.name,
             description: e.description,
           }));
           if (opts.json) return printJson(entries);
-          if (!opts.list) {
-            throw new ValidationError('missing metric id (kd metric --list shows the metrics)');
-          }
           process.stdout.write(
             `${renderTable(
               ['id', 'package', 'description'],
@@ -80,6 +80,8 @@ export function registerMetric(program: Command): void {
           );
           return;
         }
+        if (!id)
+          throw new ValidationError('missing metric id (kd metric --list shows the metrics)');
         const options = opts.options === undefined ? {} : parseJson(opts.options, '--options');
         const metric = registry.create<MetricLike>('metric', id, options);
         const jsonl = opts.jsonl ?? opts.input?.endsWith('.jsonl') ?? false;
