@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { FormatError, registry, ValidationError } from '@kd/core';
+import { FormatError, NotFoundError, registry, ValidationError } from '@kd/core';
 import type { Command } from 'commander';
 import { printJson, renderTable } from '../output.js';
 
@@ -82,6 +82,9 @@ export function registerMetric(program: Command): void {
         }
         if (!id)
           throw new ValidationError('missing metric id (kd metric --list shows the metrics)');
+        if (opts.input !== undefined && !existsSync(opts.input)) {
+          throw new NotFoundError(`input file ${opts.input} does not exist`);
+        }
         const options = opts.options === undefined ? {} : parseJson(opts.options, '--options');
         const metric = registry.create<MetricLike>('metric', id, options);
         const jsonl = opts.jsonl ?? opts.input?.endsWith('.jsonl') ?? false;
