@@ -4,6 +4,8 @@
  * optax (see each `scaleBy…` rule for the convention taken where they
  * differ). Every function validates its options against `options.ts`.
  */
+
+import type { NameMatcher } from './names.js';
 import {
   adabeliefOptions,
   adadeltaOptions,
@@ -58,11 +60,15 @@ export type AdaBeliefOptions = CodeOptions<typeof adabeliefOptions>;
 export type AdafactorOptions = CodeOptions<typeof adafactorOptions>;
 export type ScheduleFreeAdamWOptions = CodeOptions<typeof scheduleFreeAdamwOptions>;
 
-/** Weight decay before the rule: torch's L2 `weight_decay`, added to the gradient. */
-const l2 = (o: { weightDecay: number; noDecay?: unknown }, on = true) =>
-  on && o.weightDecay > 0 && addDecayedWeights(o.weightDecay, { exclude: o.noDecay as never });
-/** Weight decay after the rule, scaled by the learning rate with it (AdamW). */
-const decoupled = l2;
+/**
+ * Weight decay as a transform, or nothing. Before the rule it is torch's L2
+ * `weight_decay` (added to the gradient); after the rule and before the
+ * learning rate it is decoupled decay, scaled by the rate with it (AdamW).
+ */
+const decay = (o: { weightDecay: number; noDecay?: NameMatcher }, on = true) =>
+  on && o.weightDecay > 0 && addDecayedWeights(o.weightDecay, { exclude: o.noDecay });
+const l2 = decay;
+const decoupled = decay;
 
 export function sgd(options?: SgdOptions): GradientTransformation {
   const o = resolveOptions('sgd', sgdOptions, options);
