@@ -4,7 +4,7 @@
 // MAX_RANK dimensions whose last one is walked with strides 1 or 0.
 
 import { addr, word } from './job';
-import { erfV, expV } from './simd-math';
+import { V } from './simd-math';
 
 export const MAX_RANK: i32 = 8;
 
@@ -25,59 +25,59 @@ const B_SA = B_SHAPE + MAX_RANK;
 const B_SB = B_SA + MAX_RANK;
 const B_IDX = B_SB + MAX_RANK;
 
-function binV(op: i32, a: v128, b: v128): v128 {
-  switch (op) {
-    case BIN_ADD:
-      return f32x4.add(a, b);
-    case BIN_SUB:
-      return f32x4.sub(a, b);
-    case BIN_MUL:
-      return f32x4.mul(a, b);
-    default:
-      return f32x4.div(a, b);
+// biome-ignore lint/complexity/noStaticOnlyClass: a class member is where @inline parses.
+class Bin {
+  /** Inlined with a constant `op`, so the switch folds away and each loop is one op. */
+  @inline
+  static v(op: i32, a: v128, b: v128): v128 {
+    if (op === BIN_ADD) return f32x4.add(a, b);
+    if (op === BIN_SUB) return f32x4.sub(a, b);
+    if (op === BIN_MUL) return f32x4.mul(a, b);
+    return f32x4.div(a, b);
+  }
+
+  @inline
+  static s(op: i32, a: f32, b: f32): f32 {
+    if (op === BIN_ADD) return a + b;
+    if (op === BIN_SUB) return a - b;
+    if (op === BIN_MUL) return a * b;
+    return a / b;
+  }
+
+  /** One innermost row: n outputs, a and b read at element strides sa, sb ∈ {0, 1, other}. */
+  @inline
+  static row(op: i32, out: usize, a: usize, sa: i32, b: usize, sb: i32, n: i32): void {
+    let i = 0;
+    if (sa === 1 && sb === 1) {
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        v128.store(out + o, Bin.v(op, v128.load(a + o), v128.load(b + o)));
+      }
+    } else if (sa === 1 && sb === 0) {
+      const bv = v128.load32_splat(b);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        v128.store(out + o, Bin.v(op, v128.load(a + o), bv));
+      }
+    } else if (sa === 0 && sb === 1) {
+      const av = v128.load32_splat(a);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>i << 2;
+        v128.store(out + o, Bin.v(op, av, v128.load(b + o)));
+      }
+    }
+    for (; i < n; i++) {
+      const x = load<f32>(a + <usize>(i * sa) * 4);
+      store<f32>(out + (<usize>i << 2), Bin.s(op, x, load<f32>(b + <usize>(i * sb) * 4)));
+    }
   }
 }
 
-function binS(op: i32, a: f32, b: f32): f32 {
-  switch (op) {
-    case BIN_ADD:
-      return a + b;
-    case BIN_SUB:
-      return a - b;
-    case BIN_MUL:
-      return a * b;
-    default:
-      return a / b;
-  }
-}
-
-/** One innermost row: n outputs, a and b read at element strides sa, sb ∈ {0, 1, other}. */
 function binRow(op: i32, out: usize, a: usize, sa: i32, b: usize, sb: i32, n: i32): void {
-  let i = 0;
-  if (sa === 1 && sb === 1) {
-    for (; i + 4 <= n; i += 4) {
-      const o = (<usize>i) << 2;
-      v128.store(out + o, binV(op, v128.load(a + o), v128.load(b + o)));
-    }
-  } else if (sa === 1 && sb === 0) {
-    const bv = v128.load32_splat(b);
-    for (; i + 4 <= n; i += 4) {
-      const o = (<usize>i) << 2;
-      v128.store(out + o, binV(op, v128.load(a + o), bv));
-    }
-  } else if (sa === 0 && sb === 1) {
-    const av = v128.load32_splat(a);
-    for (; i + 4 <= n; i += 4) {
-      const o = (<usize>i) << 2;
-      v128.store(out + o, binV(op, av, v128.load(b + o)));
-    }
-  }
-  for (; i < n; i++) {
-    store<f32>(
-      out + ((<usize>i) << 2),
-      binS(op, load<f32>(a + <usize>(i * sa) * 4), load<f32>(b + <usize>(i * sb) * 4)),
-    );
-  }
+  if (op === BIN_ADD) Bin.row(BIN_ADD, out, a, sa, b, sb, n);
+  else if (op === BIN_SUB) Bin.row(BIN_SUB, out, a, sa, b, sb, n);
+  else if (op === BIN_MUL) Bin.row(BIN_MUL, out, a, sa, b, sb, n);
+  else Bin.row(BIN_DIV, out, a, sa, b, sb, n);
 }
 
 export function binaryTask(job: usize): void {
@@ -126,20 +126,40 @@ export const UN_SQUARE: i32 = 4;
 export const UN_NEG: i32 = 5;
 
 // Unary job: [op, n, x, out].
-function unV(op: i32, x: v128): v128 {
-  switch (op) {
-    case UN_EXP:
-      return expV(x);
-    case UN_ERF:
-      return erfV(x);
-    case UN_SQRT:
-      return f32x4.sqrt(x);
-    case UN_RSQRT:
-      return f32x4.div(f32x4.splat(1.0), f32x4.sqrt(x));
-    case UN_SQUARE:
-      return f32x4.mul(x, x);
-    default:
-      return f32x4.neg(x);
+
+// biome-ignore lint/complexity/noStaticOnlyClass: a class member is where @inline parses.
+class Un {
+  @inline
+  static v(op: i32, x: v128): v128 {
+    if (op === UN_EXP) return V.exp(x);
+    if (op === UN_ERF) return V.erf(x);
+    if (op === UN_SQRT) return f32x4.sqrt(x);
+    if (op === UN_RSQRT) return f32x4.div(f32x4.splat(1.0), f32x4.sqrt(x));
+    if (op === UN_SQUARE) return f32x4.mul(x, x);
+    return f32x4.neg(x);
+  }
+
+  /** Inlined per constant op. The tail goes through the same vector code (zero-padded). */
+  @inline
+  static run(op: i32, x: usize, out: usize, n: i32): void {
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, Un.v(op, v128.load(x + o)));
+    }
+    if (i < n) {
+      const t = n - i;
+      const p = x + (<usize>i << 2);
+      let v = f32x4.splat(0);
+      v = f32x4.replace_lane(v, 0, load<f32>(p));
+      if (t > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+      if (t > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+      v = Un.v(op, v);
+      const q = out + (<usize>i << 2);
+      store<f32>(q, f32x4.extract_lane(v, 0));
+      if (t > 1) store<f32>(q, f32x4.extract_lane(v, 1), 4);
+      if (t > 2) store<f32>(q, f32x4.extract_lane(v, 2), 8);
+    }
   }
 }
 
@@ -148,30 +168,10 @@ export function unaryTask(job: usize): void {
   const n = word(job, 1);
   const x = addr(job, 2);
   const out = addr(job, 3);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = (<usize>i) << 2;
-    v128.store(out + o, unV(op, v128.load(x + o)));
-  }
-  if (i < n) {
-    // The tail through the same vector code, so every element rounds alike.
-    let v = f32x4.splat(0);
-    for (let j = i; j < n; j++) v = replaceLane(v, j - i, load<f32>(x + ((<usize>j) << 2)));
-    v = unV(op, v);
-    for (let j = i; j < n; j++) store<f32>(out + ((<usize>j) << 2), extractLane(v, j - i));
-  }
-}
-
-function replaceLane(v: v128, lane: i32, x: f32): v128 {
-  if (lane === 0) return f32x4.replace_lane(v, 0, x);
-  if (lane === 1) return f32x4.replace_lane(v, 1, x);
-  if (lane === 2) return f32x4.replace_lane(v, 2, x);
-  return f32x4.replace_lane(v, 3, x);
-}
-
-function extractLane(v: v128, lane: i32): f32 {
-  if (lane === 0) return f32x4.extract_lane(v, 0);
-  if (lane === 1) return f32x4.extract_lane(v, 1);
-  if (lane === 2) return f32x4.extract_lane(v, 2);
-  return f32x4.extract_lane(v, 3);
+  if (op === UN_EXP) Un.run(UN_EXP, x, out, n);
+  else if (op === UN_ERF) Un.run(UN_ERF, x, out, n);
+  else if (op === UN_SQRT) Un.run(UN_SQRT, x, out, n);
+  else if (op === UN_RSQRT) Un.run(UN_RSQRT, x, out, n);
+  else if (op === UN_SQUARE) Un.run(UN_SQUARE, x, out, n);
+  else Un.run(UN_NEG, x, out, n);
 }

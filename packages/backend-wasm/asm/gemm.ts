@@ -5,7 +5,7 @@
 // for wasm SIMD; a 6×8 tile (12 accumulators + 2 B vectors + A + temp) spills and
 // runs at half the speed here, 4×8 runs at the machine's mul+add peak.
 
-import { expm1V, sigmoidV } from './simd-math';
+import { V } from './simd-math';
 
 export const MR: i32 = 4;
 export const NR: i32 = 8;
@@ -272,9 +272,9 @@ function activate(x: v128, act: i32, alpha: v128): v128 {
     case ACT_LEAKYRELU:
       return v128.bitselect(f32x4.mul(x, alpha), x, f32x4.lt(x, zero));
     case ACT_SIGMOID:
-      return sigmoidV(x);
+      return V.sigmoid(x);
     case ACT_ELU:
-      return v128.bitselect(x, expm1V(x), f32x4.ge(x, zero));
+      return v128.bitselect(x, V.expm1(x), f32x4.ge(x, zero));
     default:
       return x;
   }
