@@ -12,6 +12,11 @@
  * O(m · ⌈n/32⌉) words and time O(m · ⌈n/32⌉) for n reference and m
  * hypothesis symbols left after stripping.
  */
+import { ValidationError } from '@kd/core';
+
+/** Largest bit matrix kept for the walk-back: 2^25 words per VP/VN array (128 MiB each). */
+const MAX_WORDS = 2 ** 25;
+
 export interface EditCounts {
   hits: number;
   substitutions: number;
@@ -57,6 +62,13 @@ export class Aligner {
     else if (lb === 0) dels = la;
     else {
       const W = (la + 31) >>> 5;
+      if (lb * W > MAX_WORDS) {
+        throw new ValidationError(
+          `aligning ${n} reference with ${m} hypothesis symbols needs a ${lb}x${W}-word bit matrix (over ${MAX_WORDS} words); split long texts into sentences`,
+          [],
+          { where: 'wer/cer' },
+        );
+      }
       // Pattern masks of the reference: one W-word row per distinct symbol.
       const pair = ++this.#pair;
       let max = 0;
