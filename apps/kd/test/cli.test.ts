@@ -10,8 +10,8 @@ const examplePlugin = fileURLToPath(
   new URL('../../../examples/kd-plugin-example/dist/index.js', import.meta.url),
 );
 
-function kd(args: string[], cwd = process.cwd()) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' });
+function kd(args: string[], cwd = process.cwd(), input?: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', input });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -123,4 +123,22 @@ describe('kd command', () => {
     expect(result.provenance.versions['kd-plugin-example']).toBe('1.0.0');
     expect(result.provenance.machine.cpus).toBeGreaterThan(0);
   });
+
+  it('metric computes from stdin JSON, lists metrics, and rejects unknown options', () => {
+    const list = kd(['metric', '--list', '--json']);
+    expect(list.code).toBe(0);
+    const ids = (JSON.parse(list.stdout) as { id: string }[]).map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(['sacrebleu', 'rouge', 'wer', 'cer', 'f1', 'squad']));
+
+    const input = JSON.stringify({ predictions: ['the cat sat', 'a b c'], references: ['the cat sat', 'a x c'] });
+    const wer = kd(['metric', 'wer'], process.cwd(), input);
+    expect(wer.code, wer.stderr).toBe(0);
+    // One substitution in six reference words (jiwer's corpus WER).
+    expect(JSON.parse(wer.stdout).wer).toBeCloseTo(1 / 6, 12);
+
+    const bad = kd(['metric', 'wer', '--options', '{"lowercase_everything":true}'], process.cwd(), input);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown option "lowercase_everything"/);
+  });
 });
+

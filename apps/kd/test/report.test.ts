@@ -22,8 +22,26 @@ const result: TaskResult = {
     },
   ],
   plots: [
-    { id: 'loss', title: 'Loss', kind: 'line', xLabel: 'step', yLabel: 'loss', lines: [{ name: 'adamw', x: [1, 2, 3], y: [2, 1, 0.5] }, { name: 'sgd', x: [1, 2, 3], y: [2, 1.9, 1.8] }] },
-    { id: 'bars', title: 'Accuracy', kind: 'bar', xLabel: 'optimizer', yLabel: 'acc', categories: ['adamw', 'sgd'], lines: [{ name: 'acc', x: [0, 1], y: [0.87, 0.5] }] },
+    {
+      id: 'loss',
+      title: 'Loss',
+      kind: 'line',
+      xLabel: 'step',
+      yLabel: 'loss',
+      lines: [
+        { name: 'adamw', x: [1, 2, 3], y: [2, 1, 0.5] },
+        { name: 'sgd', x: [1, 2, 3], y: [2, 1.9, 1.8] },
+      ],
+    },
+    {
+      id: 'bars',
+      title: 'Accuracy',
+      kind: 'bar',
+      xLabel: 'optimizer',
+      yLabel: 'acc',
+      categories: ['adamw', 'sgd'],
+      lines: [{ name: 'acc', x: [0, 1], y: [0.87, 0.5] }],
+    },
   ],
   published: [{ metric: 'SST-2 acc', value: 93.5, source: 'Devlin et al. 2019', kdKey: 'best' }],
 };

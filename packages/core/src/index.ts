@@ -13,7 +13,7 @@ export { isApiCompatible, parseSemVer } from './semver.js';
 export { closestNames, didYouMean, editDistance } from './suggest.js';
 export * from './task.js';
 export * from './tensor-checks.js';
-export { VERSION } from './version.js';
 // Carries tfjs' chained-op type augmentation (`x.add(y)`) to consumers' d.ts.
 export type {} from './vendor/tfjs-extras.js';
+export { VERSION } from './version.js';
 export { formatPath, type Issue, zodIssues } from './zod-issues.js';

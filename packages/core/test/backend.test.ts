@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackendError, Rng, ValidationError, backendInfo, disposeBackend, initBackend } from '../src/index.js';
+import {
+  BackendError,
+  backendInfo,
+  disposeBackend,
+  initBackend,
+  Rng,
+  ValidationError,
+} from '../src/index.js';
 
 /**
  * Every op the kd packages differentiate, as f(x) → scalar with a fixed
@@ -16,29 +23,131 @@ const SEG = [0, 1, 0, 3];
 
 type Case = [name: string, shape: number[], data: Float32Array, f: (x: tf.Tensor) => tf.Tensor];
 const cases: Case[] = [
-  ['gather (embedding lookup)', [4, 6], A, (x) => tf.gather(x, tf.tensor1d(IDS, 'int32')).square().sum()],
-  ['unsortedSegmentSum', [4, 6], A, (x) => tf.unsortedSegmentSum(x, tf.tensor1d(SEG, 'int32'), 5).square().sum()],
+  [
+    'gather (embedding lookup)',
+    [4, 6],
+    A,
+    (x) => tf.gather(x, tf.tensor1d(IDS, 'int32')).square().sum(),
+  ],
+  [
+    'unsortedSegmentSum',
+    [4, 6],
+    A,
+    (x) => tf.unsortedSegmentSum(x, tf.tensor1d(SEG, 'int32'), 5).square().sum(),
+  ],
   ['matMul', [4, 6], A, (x) => tf.matMul(x, tf.tensor2d(B, [6, 5])).sum()],
-  ['matMul transposeA', [6, 4], A, (x) => tf.matMul(x, tf.tensor2d(B, [6, 5]), true, false).square().sum()],
-  ['matMul transposeB', [4, 6], A, (x) => tf.matMul(x, tf.tensor2d(B, [5, 6]), false, true).square().sum()],
+  [
+    'matMul transposeA',
+    [6, 4],
+    A,
+    (x) =>
+      tf
+        .matMul(x, tf.tensor2d(B, [6, 5]), true, false)
+        .square()
+        .sum(),
+  ],
+  [
+    'matMul transposeB',
+    [4, 6],
+    A,
+    (x) =>
+      tf
+        .matMul(x, tf.tensor2d(B, [5, 6]), false, true)
+        .square()
+        .sum(),
+  ],
   ['batched matMul', [3, 4, 6], W, (x) => tf.matMul(x, x, false, true).sum()],
   ['softmax', [4, 6], A, (x) => tf.softmax(x).mul(tf.range(0, 6)).sum()],
   ['logSoftmax', [4, 6], A, (x) => tf.logSoftmax(x).mul(tf.range(0, 6)).sum()],
-  ['layer norm pieces', [4, 6], A, (x) => {
-    const m = tf.mean(x, -1, true);
-    const v = tf.mean(tf.square(tf.sub(x, m)), -1, true);
-    return tf.sub(x, m).mul(tf.rsqrt(v.add(1e-5))).mul(tf.range(1, 7)).sum();
-  }],
-  ['gelu (erf)', [4, 6], A, (x) => x.mul(tf.erf(x.div(Math.SQRT2)).add(1)).mul(0.5).sum()],
+  [
+    'layer norm pieces',
+    [4, 6],
+    A,
+    (x) => {
+      const m = tf.mean(x, -1, true);
+      const v = tf.mean(tf.square(tf.sub(x, m)), -1, true);
+      return tf
+        .sub(x, m)
+        .mul(tf.rsqrt(v.add(1e-5)))
+        .mul(tf.range(1, 7))
+        .sum();
+    },
+  ],
+  [
+    'gelu (erf)',
+    [4, 6],
+    A,
+    (x) =>
+      x
+        .mul(tf.erf(x.div(Math.SQRT2)).add(1))
+        .mul(0.5)
+        .sum(),
+  ],
   ['tanh, sigmoid, relu', [4, 6], A, (x) => tf.tanh(x).add(tf.sigmoid(x)).add(tf.relu(x)).sum()],
   ['leakyRelu, elu', [4, 6], A, (x) => tf.leakyRelu(x, 0.2).add(tf.elu(x)).sum()],
-  ['exp, log, sqrt, abs', [4, 6], A, (x) => tf.exp(x.mul(0.1)).add(tf.log(tf.abs(x).add(1))).add(tf.sqrt(x.square().add(1))).sum()],
+  [
+    'exp, log, sqrt, abs',
+    [4, 6],
+    A,
+    (x) =>
+      tf
+        .exp(x.mul(0.1))
+        .add(tf.log(tf.abs(x).add(1)))
+        .add(tf.sqrt(x.square().add(1)))
+        .sum(),
+  ],
   ['max and maximum', [4, 6], A, (x) => tf.max(x, 1).sum().add(tf.maximum(x, 0.1).sum())],
-  ['slice, concat, reshape, transpose', [4, 6], A, (x) => tf.concat([x.slice([0, 0], [2, 6]), x.slice([2, 0], [2, 6]).mul(2)], 0).reshape([6, 4]).transpose().mul(tf.range(0, 24).reshape([4, 6])).sum()],
+  [
+    'slice, concat, reshape, transpose',
+    [4, 6],
+    A,
+    (x) =>
+      tf
+        .concat([x.slice([0, 0], [2, 6]), x.slice([2, 0], [2, 6]).mul(2)], 0)
+        .reshape([6, 4])
+        .transpose()
+        .mul(tf.range(0, 24).reshape([4, 6]))
+        .sum(),
+  ],
   ['where and mask fill', [4, 6], A, (x) => tf.where(tf.greater(x, 0), x, x.mul(0.5)).sum()],
-  ['sin, cos (rotary)', [4, 6], A, (x) => tf.sin(x).mul(tf.cos(x.mul(2))).sum()],
-  ['pad, tile, stack', [4, 6], A, (x) => tf.stack([tf.pad(x, [[1, 0], [0, 2]]).slice([0, 0], [4, 6]), tf.tile(x.slice([0, 0], [2, 6]), [2, 1])]).square().sum()],
-  ['pow, div, clipByValue', [4, 6], A, (x) => tf.pow(tf.abs(x).add(1), 1.5).div(tf.clipByValue(x, -0.5, 0.5).add(2)).sum()],
+  [
+    'sin, cos (rotary)',
+    [4, 6],
+    A,
+    (x) =>
+      tf
+        .sin(x)
+        .mul(tf.cos(x.mul(2)))
+        .sum(),
+  ],
+  [
+    'pad, tile, stack',
+    [4, 6],
+    A,
+    (x) =>
+      tf
+        .stack([
+          tf
+            .pad(x, [
+              [1, 0],
+              [0, 2],
+            ])
+            .slice([0, 0], [4, 6]),
+          tf.tile(x.slice([0, 0], [2, 6]), [2, 1]),
+        ])
+        .square()
+        .sum(),
+  ],
+  [
+    'pow, div, clipByValue',
+    [4, 6],
+    A,
+    (x) =>
+      tf
+        .pow(tf.abs(x).add(1), 1.5)
+        .div(tf.clipByValue(x, -0.5, 0.5).add(2))
+        .sum(),
+  ],
   ['cumsum', [4, 6], A, (x) => tf.cumsum(x, 1).square().sum()],
   ['norm', [4, 6], A, (x) => tf.norm(x, 'euclidean', -1).sum()],
 ];
@@ -73,7 +182,9 @@ describe('initBackend', () => {
 
   it('rejects unknown backends and bad thread counts before doing anything', async () => {
     await expect(initBackend({ backend: 'tpu' as never })).rejects.toThrow(ValidationError);
-    await expect(initBackend({ threads: 0 })).rejects.toThrow(/threads must be an integer >= 1, got 0/);
+    await expect(initBackend({ threads: 0 })).rejects.toThrow(
+      /threads must be an integer >= 1, got 0/,
+    );
     await expect(initBackend({ backend: 'webgpu' })).rejects.toThrow(BackendError);
   });
 
@@ -84,7 +195,10 @@ describe('initBackend', () => {
       const scale = Math.max(1, ...cpu[c].map(Math.abs));
       const worst = Math.max(...cpu[c].map((v, i) => Math.abs(v - wasm[c][i])));
       expect(worst / scale, cases[c][0]).toBeLessThan(1e-4);
-      expect(cpu[c].some((v) => v !== 0), `${cases[c][0]} has a non-zero gradient`).toBe(true);
+      expect(
+        cpu[c].some((v) => v !== 0),
+        `${cases[c][0]} has a non-zero gradient`,
+      ).toBe(true);
     }
   });
 
@@ -98,9 +212,16 @@ describe('initBackend', () => {
     // Task: token id parity → class; learnable only through the embedding.
     const ids = Array.from({ length: 32 }, () => r.int(vocab));
     const x = tf.tensor1d(ids, 'int32');
-    const y = tf.oneHot(tf.tensor1d(ids.map((i) => i % 2), 'int32'), 2);
+    const y = tf.oneHot(
+      tf.tensor1d(
+        ids.map((i) => i % 2),
+        'int32',
+      ),
+      2,
+    );
     const opt = tf.train.sgd(0.5);
-    const lossOf = () => tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.gather(emb, x), w)) as tf.Scalar;
+    const lossOf = () =>
+      tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.gather(emb, x), w)) as tf.Scalar;
     const first = tf.tidy(() => lossOf().dataSync()[0]);
     let baseline = 0;
     for (let step = 0; step < 1000; step++) {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  FormatError,
-  Registry,
-  ValidationError,
   deepMerge,
   defineEntry,
   definePlugin,
   entryRef,
+  FormatError,
   parseRecipeText,
+  Registry,
+  ValidationError,
   validateRecipe,
 } from '../src/index.js';
 
@@ -35,7 +35,9 @@ function setup() {
           options: z.strictObject({
             steps: z.number().int().positive(),
             optimizer: entryRef('optimizer', reg),
-            arms: z.array(z.strictObject({ name: z.string(), weight: z.number().min(0) })).default([]),
+            arms: z
+              .array(z.strictObject({ name: z.string(), weight: z.number().min(0) }))
+              .default([]),
           }),
           create: (o) => o,
         }),
@@ -64,7 +66,11 @@ profiles:
       optimizer: { id: 'adamw', options: { lr: 0.01, betas: [0.9, 0.999] } },
       arms: [],
     });
-    const full = validateRecipe(parseRecipeText(text, 'r.yaml'), { registry: reg, profile: 'full', seed: 9 });
+    const full = validateRecipe(parseRecipeText(text, 'r.yaml'), {
+      registry: reg,
+      profile: 'full',
+      seed: 9,
+    });
     expect((full.options as { steps: number }).steps).toBe(1000);
     expect(full.seed).toBe(9);
   });
@@ -85,7 +91,10 @@ profiles:
           task: 'train',
           steps: 'many',
           optimizer: { id: 'adamw', options: { lr: 'fast' } },
-          arms: [{ name: 'a', weight: 1 }, { name: 'b', weight: -2 }],
+          arms: [
+            { name: 'a', weight: 1 },
+            { name: 'b', weight: -2 },
+          ],
           colour: 'red',
         },
         { registry: reg, where: 'my.yaml' },
@@ -108,7 +117,9 @@ profiles:
     const reg = setup();
     expect(() =>
       validateRecipe({ task: 'train', steps: 1, optimizer: 'adamx' }, { registry: reg }),
-    ).toThrow(/optimizer: no optimizer "adamx" is registered\. Did you mean "adamw"\? Registered: adamw/);
+    ).toThrow(
+      /optimizer: no optimizer "adamx" is registered\. Did you mean "adamw"\? Registered: adamw/,
+    );
     expect(() => validateRecipe({ task: 'trian' }, { registry: reg })).toThrow(
       /task: no task "trian" is registered\. Did you mean "train"\?/,
     );
@@ -124,7 +135,9 @@ profiles:
 
   it('malformed text is a FormatError with the line', () => {
     expect(() => parseRecipeText('task: [unclosed', 'bad.yaml')).toThrow(FormatError);
-    expect(() => parseRecipeText('task: a\n  - b: [', 'bad.yaml')).toThrow(/bad\.yaml: not valid YAML: line \d+/);
+    expect(() => parseRecipeText('task: a\n  - b: [', 'bad.yaml')).toThrow(
+      /bad\.yaml: not valid YAML: line \d+/,
+    );
     expect(() => parseRecipeText('{"task": }', 'bad.json')).toThrow(/bad\.json: not valid JSON/);
     expect(() => parseRecipeText('- a\n- b', 'list.yaml')).toThrow(/a recipe is a mapping/);
   });

@@ -3,16 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  ApiVersionError,
   API_VERSION,
+  ApiVersionError,
+  defineEntry,
+  definePlugin,
+  isApiCompatible,
   NotFoundError,
+  parseEntryKey,
   Registry,
   RegistryConflictError,
   ValidationError,
-  definePlugin,
-  defineEntry,
-  isApiCompatible,
-  parseEntryKey,
 } from '../src/index.js';
 
 const adamw = defineEntry({
@@ -62,7 +62,9 @@ describe('registry', () => {
     const sgd = defineEntry({ ...adamw, id: 'sgd' });
     const clash = pluginWith('third-party', '2.0.0', [sgd, other]);
     expect(() => reg.register(clash)).toThrow(RegistryConflictError);
-    expect(() => reg.register(clash)).toThrow(/optimizer:adamw .*@kd\/optim@1\.0\.0.*third-party@2\.0\.0/);
+    expect(() => reg.register(clash)).toThrow(
+      /optimizer:adamw .*@kd\/optim@1\.0\.0.*third-party@2\.0\.0/,
+    );
     expect(reg.has('optimizer', 'sgd')).toBe(false);
   });
 
@@ -80,7 +82,9 @@ describe('registry', () => {
     const p = pluginWith('old-plugin', '0.3.0', [adamw], '2.0.0');
     expect(() => reg.register(p)).toThrow(ApiVersionError);
     expect(() => reg.register(p)).toThrow(
-      new RegExp(`old-plugin@0\\.3\\.0 needs registry API 2\\.0\\.0.*implements API ${API_VERSION.replace(/\./g, '\\.')}`),
+      new RegExp(
+        `old-plugin@0\\.3\\.0 needs registry API 2\\.0\\.0.*implements API ${API_VERSION.replace(/\./g, '\\.')}`,
+      ),
     );
   });
 
@@ -113,8 +117,12 @@ describe('registry', () => {
   it('invalid options name the path, the expectation and the value', () => {
     const reg = Registry.isolated();
     reg.register(pluginWith('@kd/optim', '1.0.0'));
-    expect(() => reg.create('optimizer', 'adamw', { lr: 'fast' })).toThrow(/lr: expected number, got "fast"/);
-    expect(() => reg.create('optimizer', 'adamw', { lr: -1 })).toThrow(/lr: expected number > 0, got -1/);
+    expect(() => reg.create('optimizer', 'adamw', { lr: 'fast' })).toThrow(
+      /lr: expected number, got "fast"/,
+    );
+    expect(() => reg.create('optimizer', 'adamw', { lr: -1 })).toThrow(
+      /lr: expected number > 0, got -1/,
+    );
     expect(() => reg.create('optimizer', 'adamw', { lrr: 1 })).toThrow(/unknown option "lrr"/);
   });
 

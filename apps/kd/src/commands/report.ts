@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { FormatError } from '@kd/core';
 import { writeFileAtomic } from '@kd/core/node';
+import type { Command } from 'commander';
 import { asReportDocument, renderReport } from '../report/html.js';
 
 /** Renders `<dir>/results.json` to `<dir>/index.html`; returns the HTML path. */
@@ -28,7 +28,9 @@ export async function writeReport(dir: string): Promise<string> {
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('rebuild the self-contained HTML report (index.html) from a results.json directory')
+    .description(
+      'rebuild the self-contained HTML report (index.html) from a results.json directory',
+    )
     .argument('<dir>', 'directory holding results.json (from `kd demo` or `kd run --out`)')
     .action(async (dir: string) => {
       process.stdout.write(`${await writeReport(dir)}\n`);

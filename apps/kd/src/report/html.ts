@@ -1,4 +1,4 @@
-import { type MeanStd, type Provenance, type TaskResult, isMeanStd } from '@kd/core';
+import { isMeanStd, type MeanStd, type Provenance, type TaskResult } from '@kd/core';
 import { formatCell } from '../output.js';
 import { chart, escapeXml as esc } from './svg.js';
 
@@ -21,7 +21,9 @@ export function asReportDocument(json: unknown): ReportDocument {
       sections: [{ system: r.task, title: r.title, results: [r] }],
     };
   }
-  throw new Error('not a kd results.json: expected { sections: [...] } or a task result { task, tables, ... }');
+  throw new Error(
+    'not a kd results.json: expected { sections: [...] } or a task result { task, tables, ... }',
+  );
 }
 
 function provenanceLine(p?: Provenance): string {
@@ -83,7 +85,10 @@ svg .label{font-size:12px}.legend{font-size:12px}.key{margin-right:12px;white-sp
 export function renderReport(doc: ReportDocument): string {
   const nav = doc.sections.map((s) => `<a href="#${esc(s.system)}">${esc(s.title)}</a>`).join('');
   const sections = doc.sections
-    .map((s) => `<section id="${esc(s.system)}"><h2>${esc(s.title)}</h2>${s.results.map(renderResult).join('')}</section>`)
+    .map(
+      (s) =>
+        `<section id="${esc(s.system)}"><h2>${esc(s.title)}</h2>${s.results.map(renderResult).join('')}</section>`,
+    )
     .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(doc.title)}</title><style>${CSS}</style></head><body><h1>${esc(doc.title)}</h1><p class="prov">generated ${esc(doc.generatedAt)}</p><nav>${nav}</nav>${sections}</body></html>\n`;
 }

@@ -2,13 +2,27 @@ import type { ResultPlot } from '@kd/core';
 
 /** Inline SVG charts for the report: no scripts, no network, print-friendly. */
 
-const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#db2777', '#65a30d', '#7c3aed'];
+const PALETTE = [
+  '#2563eb',
+  '#dc2626',
+  '#16a34a',
+  '#9333ea',
+  '#ea580c',
+  '#0891b2',
+  '#4b5563',
+  '#db2777',
+  '#65a30d',
+  '#7c3aed',
+];
 const W = 560;
 const H = 300;
 const M = { top: 16, right: 16, bottom: 44, left: 62 };
 
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** "Nice" tick values covering [lo, hi] (Heckbert's algorithm). */
@@ -22,12 +36,30 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const nice = (x: number, round: boolean) => {
     const e = Math.floor(Math.log10(x));
     const f = x / 10 ** e;
-    const nf = round ? (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) : f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
+    const nf = round
+      ? f < 1.5
+        ? 1
+        : f < 3
+          ? 2
+          : f < 7
+            ? 5
+            : 10
+      : f <= 1
+        ? 1
+        : f <= 2
+          ? 2
+          : f <= 5
+            ? 5
+            : 10;
     return nf * 10 ** e;
   };
   const step = nice(nice(hi - lo, false) / (count - 1), true);
   const out: number[] = [];
-  for (let v = Math.floor(lo / step) * step; v <= Math.ceil(hi / step) * step + step / 2; v += step) {
+  for (
+    let v = Math.floor(lo / step) * step;
+    v <= Math.ceil(hi / step) * step + step / 2;
+    v += step
+  ) {
     out.push(Number(v.toPrecision(12)));
   }
   return out;
@@ -74,13 +106,22 @@ function frame(
   categories?: string[],
 ): string {
   const grid = y.ticks
-    .map((v) => `<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" class="grid"/><text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end">${fmt(v)}</text>`)
+    .map(
+      (v) =>
+        `<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" class="grid"/><text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end">${fmt(v)}</text>`,
+    )
     .join('');
   const xt = x.ticks
-    .map((v) => `<text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle">${escapeXml(categories?.[v] ?? fmt(v))}</text>`)
+    .map(
+      (v) =>
+        `<text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle">${escapeXml(categories?.[v] ?? fmt(v))}</text>`,
+    )
     .join('');
   const leg = legend
-    .map((name, i) => `<span class="key"><i style="background:${PALETTE[i % PALETTE.length]}"></i>${escapeXml(name)}</span>`)
+    .map(
+      (name, i) =>
+        `<span class="key"><i style="background:${PALETTE[i % PALETTE.length]}"></i>${escapeXml(name)}</span>`,
+    )
     .join('');
   return `<figure><figcaption>${escapeXml(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeXml(title)}">${grid}${xt}${body}
 <text x="${(M.left + W - M.right) / 2}" y="${H - 6}" text-anchor="middle" class="label">${escapeXml(xLabel)}</text>
@@ -98,14 +139,29 @@ export function lineChart(plot: ResultPlot): string {
       const pts = l.x
         .map((xv, j) => [xv, l.y[j]] as const)
         .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b) && (!plot.logY || b > 0));
-      const d = pts.map(([a, b], j) => `${j ? 'L' : 'M'}${x(a).toFixed(1)} ${y(b).toFixed(1)}`).join('');
+      const d = pts
+        .map(([a, b], j) => `${j ? 'L' : 'M'}${x(a).toFixed(1)} ${y(b).toFixed(1)}`)
+        .join('');
       const color = PALETTE[i % PALETTE.length];
       return plot.kind === 'scatter'
-        ? pts.map(([a, b]) => `<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="4" fill="${color}"><title>${escapeXml(l.name)}: (${fmt(a)}, ${fmt(b)})</title></circle>`).join('')
+        ? pts
+            .map(
+              ([a, b]) =>
+                `<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="4" fill="${color}"><title>${escapeXml(l.name)}: (${fmt(a)}, ${fmt(b)})</title></circle>`,
+            )
+            .join('')
         : `<path d="${d}" stroke="${color}" fill="none" stroke-width="1.6"><title>${escapeXml(l.name)}</title></path>`;
     })
     .join('');
-  return frame(plot.title, plot.xLabel, plot.yLabel, x, y, paths, plot.lines.map((l) => l.name));
+  return frame(
+    plot.title,
+    plot.xLabel,
+    plot.yLabel,
+    x,
+    y,
+    paths,
+    plot.lines.map((l) => l.name),
+  );
 }
 
 /** Grouped bars: each line is a series, x values index the groups. */
@@ -130,7 +186,16 @@ export function barChart(plot: ResultPlot): string {
         .join(''),
     )
     .join('');
-  return frame(plot.title, plot.xLabel, plot.yLabel, x, y, bars, plot.lines.map((l) => l.name), plot.categories);
+  return frame(
+    plot.title,
+    plot.xLabel,
+    plot.yLabel,
+    x,
+    y,
+    bars,
+    plot.lines.map((l) => l.name),
+    plot.categories,
+  );
 }
 
 export function chart(plot: ResultPlot): string {
