@@ -117,18 +117,31 @@ export class CharTokenizer extends BaseTokenizer {
 
   /** Fast path for language-model corpora: ids only, no offsets or token strings. */
   encodeToInt32(text: string): Int32Array {
+    const bmp = this.#bmpTable();
     const out = new Int32Array(text.length);
     let n = 0;
     for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      const ch =
-        code >= 0xd800 && code <= 0xdbff && i + 1 < text.length ? text.slice(i, ++i + 1) : text[i];
-      const id = this.#index.get(ch);
-      if (id === undefined || this.#specialIds.has(id))
-        return Int32Array.from(this.pieces(text).ids);
+      const id = bmp[text.charCodeAt(i)];
+      // Surrogates, unknown characters and specials take the general path.
+      if (id < 0) return Int32Array.from(this.pieces(text).ids);
       out[n++] = id;
     }
-    return out.slice(0, n);
+    return out;
+  }
+
+  #bmp: Int32Array | undefined;
+  /** Id per UTF-16 code unit for single-unit, non-special vocabulary characters; -1 elsewhere. */
+  #bmpTable(): Int32Array {
+    if (this.#bmp) return this.#bmp;
+    const table = new Int32Array(65536).fill(-1);
+    this.vocab.forEach((t, id) => {
+      if (t.length === 1 && !this.#specialIds.has(id)) {
+        const c = t.charCodeAt(0);
+        if (c < 0xd800 || c > 0xdfff) table[c] = id;
+      }
+    });
+    this.#bmp = table;
+    return table;
   }
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
