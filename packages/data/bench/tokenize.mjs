@@ -142,7 +142,9 @@ await bench(
 const llama = await loadStories260KTokenizer();
 const key = (id) => String.fromCharCode(...llama.pieceBytes[id]);
 const lookup = new Map();
-llama.pieceBytes.forEach((_, id) => lookup.has(key(id)) || lookup.set(key(id), id));
+llama.pieceBytes.forEach((_, id) => {
+  if (!lookup.has(key(id))) lookup.set(key(id), id);
+});
 const enc = new TextEncoder();
 function llama2cRescan(text) {
   const tokens = [1];
