@@ -7,7 +7,7 @@ import { readAssetText } from '../src/index.js';
  * files as the `tokenizer.json` that `BertTokenizerFast` / `GPT2TokenizerFast`
  * would save.
  */
-export async function referenceBert(): Promise<Tokenizer> {
+export async function bertTokenizerJson(): Promise<object> {
   const lines = (await readAssetText('tokenizers/bert-base-uncased/vocab.txt')).split('\n');
   lines.pop();
   const vocab = Object.fromEntries(lines.map((t, i) => [t, i]));
@@ -61,7 +61,11 @@ export async function referenceBert(): Promise<Tokenizer> {
       vocab,
     },
   };
-  return new Tokenizer(json, {
+  return json;
+}
+
+export async function referenceBert(): Promise<Tokenizer> {
+  return new Tokenizer(await bertTokenizerJson(), {
     do_lower_case: true,
     cls_token: '[CLS]',
     sep_token: '[SEP]',

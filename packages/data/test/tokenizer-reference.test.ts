@@ -93,3 +93,45 @@ describe('GPT-2 byte-level BPE vs @huggingface/tokenizers', () => {
     for (const s of corpus.slice(0, 300)) expect(fromJson.encodeIds(s)).toEqual(ours.encodeIds(s));
   });
 });
+
+describe('tokenizer.json and model folders', () => {
+  it('WordPiece from a BertTokenizerFast tokenizer.json equals the vocab.txt tokenizer', async () => {
+    const { WordPieceTokenizer } = await import('../src/index.js');
+    const { bertTokenizerJson } = await import('./reference-tokenizers.js');
+    const fromJson = WordPieceTokenizer.fromTokenizerJson(await bertTokenizerJson());
+    const ours = await loadBertUncasedTokenizer();
+    for (const s of corpus.slice(0, 300)) expect(fromJson.encodeIds(s)).toEqual(ours.encodeIds(s));
+  });
+
+  it('loadTokenizerFromDir picks the tokenizer by the files present', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadTokenizerFromDir, readAsset, readAssetText } = await import('../src/index.js');
+    const { bertTokenizerJson } = await import('./reference-tokenizers.js');
+    const mk = (files: Record<string, string | Uint8Array>) => {
+      const dir = mkdtempSync(join(tmpdir(), 'kd-tok-'));
+      for (const [n, c] of Object.entries(files)) writeFileSync(join(dir, n), c);
+      return dir;
+    };
+    const bertDir = mk({ 'tokenizer.json': JSON.stringify(await bertTokenizerJson()) });
+    expect((await loadTokenizerFromDir(bertDir)).encodeIds('Hello there')).toEqual([
+      101, 7592, 2045, 102,
+    ]);
+    const cased = mk({
+      'vocab.txt': await readAssetText('tokenizers/bert-base-uncased/vocab.txt'),
+      'tokenizer_config.json': '{"do_lower_case": false}',
+    });
+    expect((await loadTokenizerFromDir(cased)).tokenize('Hello')).toEqual(['[UNK]']);
+    const gptDir = mk({
+      'vocab.json': await readAssetText('tokenizers/gpt2/vocab.json'),
+      'merges.txt': await readAssetText('tokenizers/gpt2/merges.txt'),
+    });
+    expect((await loadTokenizerFromDir(gptDir)).encodeIds('Hello world')).toEqual([15496, 995]);
+    const llamaDir = mk({ 'tokenizer.bin': await readAsset('llama2c/stories260K/tok512.bin') });
+    expect((await loadTokenizerFromDir(llamaDir)).encodeIds('Once upon a time')).toEqual([
+      1, 403, 407, 261, 378,
+    ]);
+    await expect(loadTokenizerFromDir(mk({}))).rejects.toThrow(/no tokenizer files/);
+  });
+});

@@ -1,4 +1,4 @@
-import { ValidationError } from '@kd/core';
+import { FormatError, ValidationError } from '@kd/core';
 import { BaseTokenizer, type Template } from './base.js';
 import type { DecodeOptions, Pieces, SpecialTokenIds } from './types.js';
 import { parseVocabTxt, splitOnSpecials, vocabIndex } from './vocab.js';
@@ -130,6 +130,70 @@ export class WordPieceTokenizer extends BaseTokenizer {
     options: WordPieceOptions & { where?: string } = {},
   ): WordPieceTokenizer {
     return new WordPieceTokenizer(parseVocabTxt(text, options.where), options);
+  }
+
+  /**
+   * From a Hugging Face `tokenizer.json` whose model is WordPiece (what
+   * `BertTokenizerFast.save_pretrained` writes): vocabulary, unknown token,
+   * continuation prefix and the BertNormalizer settings.
+   */
+  static fromTokenizerJson(
+    json: string | object,
+    options: WordPieceOptions & { where?: string } = {},
+  ): WordPieceTokenizer {
+    const where = options.where ?? 'tokenizer.json';
+    let data: {
+      model?: {
+        type?: string;
+        vocab?: Record<string, number>;
+        unk_token?: string;
+        continuing_subword_prefix?: string;
+        max_input_chars_per_word?: number;
+      };
+      normalizer?: {
+        type?: string;
+        lowercase?: boolean;
+        strip_accents?: boolean | null;
+        handle_chinese_chars?: boolean;
+        clean_text?: boolean;
+      } | null;
+    };
+    try {
+      data = typeof json === 'string' ? JSON.parse(json) : (json as typeof data);
+    } catch (cause) {
+      throw new FormatError('expected JSON', { where, cause });
+    }
+    const model = data.model;
+    if (model?.type !== 'WordPiece' || !model.vocab) {
+      throw new FormatError(
+        `expected model.type "WordPiece" with a vocab, got ${JSON.stringify(model?.type)}`,
+        { where },
+      );
+    }
+    const vocab: string[] = [];
+    for (const [t, id] of Object.entries(model.vocab)) {
+      if (!Number.isInteger(id) || id < 0)
+        throw new FormatError(
+          `token ${JSON.stringify(t)}: expected a non-negative integer id, got ${id}`,
+          { where },
+        );
+      vocab[id] = t;
+    }
+    for (let i = 0; i < vocab.length; i++) {
+      if (vocab[i] === undefined)
+        throw new FormatError(`vocabulary ids must be contiguous; id ${i} is missing`, { where });
+    }
+    const norm = data.normalizer?.type === 'BertNormalizer' ? data.normalizer : undefined;
+    return new WordPieceTokenizer(vocab, {
+      lowercase: norm?.lowercase ?? false,
+      stripAccents: norm?.strip_accents ?? undefined,
+      handleChineseChars: norm?.handle_chinese_chars,
+      cleanText: norm?.clean_text,
+      unkToken: model.unk_token,
+      continuingSubwordPrefix: model.continuing_subword_prefix,
+      maxInputCharsPerWord: model.max_input_chars_per_word,
+      ...options,
+    });
   }
 
   tokenToId(token: string): number | undefined {
