@@ -593,3 +593,55 @@ describe('KV cache', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('cpu and wasm agree', () => {
+  it('BERT (erf GELU) and GPT-2 (tanh GELU) logits and gradients match across backends (1e-4)', async () => {
+    const models = [
+      new BertForMaskedLM(
+        {
+          vocabSize: 20,
+          hiddenSize: 8,
+          numHiddenLayers: 2,
+          numAttentionHeads: 2,
+          intermediateSize: 12,
+        },
+        { seed: 8 },
+      ),
+      new GPT2LMHeadModel(
+        { vocabSize: 20, nPositions: 12, nEmbd: 8, nLayer: 2, nHead: 2 },
+        { seed: 8 },
+      ),
+    ];
+    const run = () =>
+      models.map((m) => {
+        m.eval();
+        const vars = m.parameters();
+        return ref.tidy(() => {
+          const { value, grads } = tf.variableGrads(
+            () =>
+              tf.mean(
+                tf.square(m.forward({ inputIds: ids, attentionMask: mask }).logits),
+              ) as tf.Scalar,
+            vars,
+          );
+          void value;
+          return {
+            logits: ref.toF64(m.forward({ inputIds: ids, attentionMask: mask }).logits),
+            grads: vars.map((v) => ref.toF64(grads[v.name])),
+          };
+        });
+      });
+    await initBackend({ backend: 'cpu' });
+    const cpu = run();
+    await initBackend({ backend: 'wasm' });
+    const wasm = run();
+    await initBackend({ backend: 'cpu' });
+    for (let i = 0; i < models.length; i++) {
+      expect(ref.maxRelDiff(wasm[i].logits, cpu[i].logits)).toBeLessThan(1e-4);
+      cpu[i].grads.forEach((g, j) =>
+        expect(ref.maxRelDiff(wasm[i].grads[j], g)).toBeLessThan(1e-4),
+      );
+      models[i].dispose();
+    }
+  });
+});
