@@ -187,3 +187,27 @@ describe('text corpora', () => {
     );
   });
 });
+
+describe('SQuAD errors in a pretty-printed file', () => {
+  it('name the line of the question whose answer is wrong', () => {
+    const doc = {
+      version: '1.1',
+      data: [
+        {
+          title: 't',
+          paragraphs: [
+            {
+              context: 'abc def',
+              qas: [{ id: 'q1', question: '?', answers: [{ text: 'def', answer_start: 1 }] }],
+            },
+          ],
+        },
+      ],
+    };
+    const text = JSON.stringify(doc, null, 2);
+    const line = text.split('\n').findIndex((l) => l.includes('"q1"')) + 1;
+    expect(() => parseSquad(text, { file: 'dev.json' })).toThrow(
+      new RegExp(`^dev\\.json:${line}: data\\[0\\]`),
+    );
+  });
+});

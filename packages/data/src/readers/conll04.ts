@@ -72,7 +72,10 @@ export function parseSpert(
   const relTypes = options.types ? new Set(options.types.relations) : undefined;
   return root.map((doc: Record<string, unknown>, d: number): RelationDocument => {
     const fail = (path: string, expected: string) =>
-      new FormatError(`[${d}]${path}: expected ${expected}`, { where: file });
+      new FormatError(
+        `[${d}]${path}${typeof doc?.orig_id === 'number' || typeof doc?.orig_id === 'string' ? ` (orig_id ${doc.orig_id})` : ''}: expected ${expected}`,
+        { where: file },
+      );
     if (!doc || !Array.isArray(doc.tokens) || !doc.tokens.every((t) => typeof t === 'string'))
       throw fail('.tokens', 'an array of strings');
     const tokens = doc.tokens as string[];

@@ -1,5 +1,5 @@
 import { FormatError } from '@kd/core';
-import { parseJson } from '../io/lines.js';
+import { lineColumn, parseJson } from '../io/lines.js';
 
 /** One SQuAD question with its context, flattened as Hugging Face `datasets` does. */
 export interface SquadExample {
@@ -33,8 +33,15 @@ export function parseSquad(
     version?: unknown;
     data?: unknown;
   };
-  const fail = (path: string, expected: string, found: unknown) =>
-    new FormatError(`${path}: expected ${expected}, got ${describe(found)}`, { where: file });
+  // SQuAD files are often one line, so errors name the JSON path; in a
+  // pretty-printed file the line of the nearest question id is added too.
+  let anchor: string | undefined;
+  const multiline = text.includes('\n');
+  const fail = (path: string, expected: string, found: unknown) => {
+    const at = multiline && anchor !== undefined ? text.indexOf(JSON.stringify(anchor)) : -1;
+    const where = at >= 0 ? `${file}:${lineColumn(text, at).line}` : file;
+    return new FormatError(`${path}: expected ${expected}, got ${describe(found)}`, { where });
+  };
   if (!root || typeof root !== 'object' || !Array.isArray(root.data))
     throw fail('$', 'an object with a "data" array', root);
   const examples: SquadExample[] = [];
@@ -51,6 +58,7 @@ export function parseSquad(
       para.qas.forEach((qa: { id?: unknown; question?: unknown; answers?: unknown }, q: number) => {
         const qp = `${pp}.qas[${q}]`;
         if (typeof qa?.id !== 'string') throw fail(`${qp}.id`, 'a string', qa?.id);
+        anchor = qa.id;
         if (typeof qa.question !== 'string') throw fail(`${qp}.question`, 'a string', qa.question);
         if (!Array.isArray(qa.answers)) throw fail(`${qp}.answers`, 'an array', qa.answers);
         const answers = { text: [] as string[], answerStart: [] as number[] };
