@@ -104,6 +104,16 @@ describe('GLUE TSV readers on the bundled files', () => {
     expect(out.repairs).toEqual([{ lineNo: 1, note: 'space instead of TAB before the label' }]);
   });
 
+  it('reads unlabeled GLUE test files (label -1)', () => {
+    expect(parseGlue('sst2', 'index\tsentence\n0\tgreat film\n').examples).toEqual([
+      { idx: 0, text: 'great film', label: -1 },
+    ]);
+    expect(parseGlue('qqp', 'id\tquestion1\tquestion2\n7\ta?\tb?\n').examples).toEqual([
+      { idx: 0, text: 'a?', pair: 'b?', label: -1 },
+    ]);
+    expect(parseGlue('cola', 'index\tsentence\n0\tHe left.\n').examples[0].label).toBe(-1);
+  });
+
   it('streams the same examples from byte chunks split mid-character', async () => {
     const text = 'sentence\tlabel\ncafé crème\t1\nnaïve\t0\n';
     const bytes = new TextEncoder().encode(text);
