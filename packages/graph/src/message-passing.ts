@@ -2,6 +2,7 @@ import { ValidationError } from '@kd/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EdgeIndex } from './edge-index.js';
 import { Module } from './nn/module.js';
+import { gatherRows } from './scatter.js';
 import { segmentMax, segmentMean, segmentSoftmax, segmentSum } from './segment.js';
 import { SparseMatrix } from './sparse.js';
 
@@ -60,9 +61,6 @@ export function adjacency(edgeIndex: EdgeIndex): SparseMatrix {
 export class MessageContext<I> {
   readonly edgeIndex: EdgeIndex;
   readonly inputs: I;
-  #src: tf.Tensor1D | undefined;
-  #dst: tf.Tensor1D | undefined;
-
   constructor(edgeIndex: EdgeIndex, inputs: I) {
     this.edgeIndex = edgeIndex;
     this.inputs = inputs;
@@ -72,25 +70,14 @@ export class MessageContext<I> {
     return this.edgeIndex.numNodes;
   }
 
-  /** Source ids as an int32 tensor (made once per propagate). */
-  srcIds(): tf.Tensor1D {
-    this.#src ??= tf.tensor1d(this.edgeIndex.src, 'int32');
-    return this.#src;
-  }
-
-  dstIds(): tf.Tensor1D {
-    this.#dst ??= tf.tensor1d(this.edgeIndex.dst, 'int32');
-    return this.#dst;
-  }
-
   /** `x_j`: rows of a node tensor at each edge's source. */
   j(x: tf.Tensor): tf.Tensor {
-    return tf.gather(x, this.srcIds());
+    return gatherRows(x, this.edgeIndex.src);
   }
 
   /** `x_i`: rows of a node tensor at each edge's target. */
   i(x: tf.Tensor): tf.Tensor {
-    return tf.gather(x, this.dstIds());
+    return gatherRows(x, this.edgeIndex.dst);
   }
 }
 

@@ -1,5 +1,6 @@
 import { ValidationError } from '@kd/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { gatherRows, scatterAdd } from './scatter.js';
 import { customOp } from './sparse.js';
 
 /**
@@ -43,12 +44,6 @@ export function hostIds(
   return out;
 }
 
-function idTensor(ids: SegmentIds, host: Int32Array): tf.Tensor1D {
-  return ids instanceof tf.Tensor && ids.dtype === 'int32'
-    ? (ids as tf.Tensor1D)
-    : tf.tensor1d(host, 'int32');
-}
-
 /** Rows per segment. */
 export function segmentCounts(ids: Int32Array, numSegments: number): Float32Array {
   const c = new Float32Array(numSegments);
@@ -59,7 +54,7 @@ export function segmentCounts(ids: Int32Array, numSegments: number): Float32Arra
 /** Σ of the rows in each segment. */
 export function segmentSum(data: tf.Tensor, ids: SegmentIds, numSegments: number): tf.Tensor {
   const host = hostIds(ids, numSegments, data.shape[0], 'segmentSum.ids');
-  return tf.tidy(() => tf.unsortedSegmentSum(data, idTensor(ids, host), numSegments));
+  return scatterAdd(data, host, numSegments);
 }
 
 /** Mean of the rows in each segment (0 for an empty one). */
@@ -68,7 +63,7 @@ export function segmentMean(data: tf.Tensor, ids: SegmentIds, numSegments: numbe
   const counts = segmentCounts(host, numSegments);
   for (let s = 0; s < numSegments; s++) counts[s] = 1 / Math.max(counts[s], 1);
   return tf.tidy(() => {
-    const sum = tf.unsortedSegmentSum(data, idTensor(ids, host), numSegments);
+    const sum = scatterAdd(data, host, numSegments);
     const scale = tf.tensor(counts, [numSegments, ...data.shape.slice(1).map(() => 1)]);
     return tf.mul(sum, scale);
   });
@@ -123,9 +118,7 @@ export function segmentMax(data: tf.Tensor, ids: SegmentIds, numSegments: number
     return {
       value: tf.tensor(plan.max, [numSegments, ...rest]),
       gradFunc: (dy: tf.Tensor) =>
-        tf.tidy(() =>
-          tf.mul(tf.gather(dy, tf.tensor1d(host, 'int32')), tf.tensor(plan.share, x.shape)),
-        ),
+        tf.tidy(() => tf.mul(gatherRows(dy, host), tf.tensor(plan.share, x.shape))),
     };
   });
   return op(data);
@@ -144,10 +137,9 @@ export function segmentSoftmax(src: tf.Tensor, ids: SegmentIds, numSegments: num
   for (let e = 0; e < host.length; e++)
     shift.set(max.subarray(host[e] * f, host[e] * f + f), e * f);
   return tf.tidy(() => {
-    const idT = idTensor(ids, host);
     const ex = tf.exp(tf.sub(src, tf.tensor(shift, src.shape)));
-    const sum = tf.unsortedSegmentSum(ex, idT, numSegments);
-    return tf.div(ex, tf.add(tf.gather(sum, idT), 1e-16));
+    const sum = scatterAdd(ex, host, numSegments);
+    return tf.div(ex, tf.add(gatherRows(sum, host), 1e-16));
   });
 }
 

@@ -5,6 +5,7 @@ import { adjacency, type MessageContext, MessagePassing } from '../message-passi
 import { dropout } from '../nn/dropout.js';
 import { glorot, zeros } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
+import { gatherRows } from '../scatter.js';
 import { segmentSoftmax } from '../segment.js';
 import { type SparseMatrix, spmm } from '../sparse.js';
 
@@ -96,10 +97,8 @@ export class GATConv extends MessagePassing<GatInputs> {
       const x3 = tf.reshape(xs, [n, h, c]);
       const aSrc = tf.sum(tf.mul(x3, this.attSrc), -1);
       const aDst = tf.sum(tf.mul(x3, this.attDst), -1);
-      const src = tf.tensor1d(ei.src, 'int32');
-      const dst = tf.tensor1d(ei.dst, 'int32');
       let alpha: tf.Tensor2D = tf.leakyRelu(
-        tf.add(tf.gather(aSrc, src), tf.gather(aDst, dst)),
+        tf.add(gatherRows(aSrc, ei.src), gatherRows(aDst, ei.dst)),
         this.options.negativeSlope,
       ) as tf.Tensor2D;
       alpha = segmentSoftmax(alpha, ei.dst, n) as tf.Tensor2D;

@@ -9,6 +9,7 @@ import {
 import { adjacency, type MessageContext, MessagePassing } from '../message-passing.js';
 import { zeros } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
+import { gatherRows, scatterAdd } from '../scatter.js';
 import { type SparseMatrix, spmm } from '../sparse.js';
 
 export interface GCNConvOptions {
@@ -69,12 +70,11 @@ export function gcnNorm(
     let w: tf.Tensor1D = edgeWeight;
     if (source) {
       const idx = Int32Array.from(source, (s) => (s < 0 ? edgeIndex.numEdges : s));
-      w = tf.gather(tf.concat([edgeWeight, tf.tensor1d([fill])]), tf.tensor1d(idx, 'int32'));
+      w = gatherRows(tf.concat([edgeWeight, tf.tensor1d([fill])]), idx) as tf.Tensor1D;
     }
-    const dst = tf.tensor1d(ei.dst, 'int32');
-    const deg = tf.unsortedSegmentSum(w, dst, n);
+    const deg = scatterAdd(w, ei.dst, n);
     const dinv = tf.where(tf.greater(deg, 0), tf.rsqrt(tf.maximum(deg, 1e-30)), tf.zerosLike(deg));
-    return tf.mul(tf.mul(tf.gather(dinv, tf.tensor1d(ei.src, 'int32')), w), tf.gather(dinv, dst));
+    return tf.mul(tf.mul(gatherRows(dinv, ei.src), w), gatherRows(dinv, ei.dst));
   });
   return { edgeIndex: ei, weight: weight as tf.Tensor1D };
 }

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EdgeIndex, type EdgeIndexLike } from '../edge-index.js';
 import { glorot, zeros } from '../nn/init.js';
 import { Module } from '../nn/module.js';
+import { scatterAdd } from '../scatter.js';
 import { SparseMatrix, spmm } from '../sparse.js';
 
 export interface RGCNConvOptions {
@@ -175,9 +176,9 @@ export class RGCNConv extends Module {
       let out: tf.Tensor2D =
         parts.length === 0
           ? tf.zeros([n, o])
-          : (tf.unsortedSegmentSum(
+          : (scatterAdd(
               parts.length === 1 ? parts[0] : tf.concat(parts, 0),
-              tf.tensor1d(plan.pairDst, 'int32'),
+              plan.pairDst,
               n,
             ) as tf.Tensor2D);
       if (this.root) out = tf.add(out, tf.matMul(x, this.root as tf.Tensor2D));

@@ -1,6 +1,7 @@
 import { AbortedError, ValidationError } from '@kd/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EdgeIndex } from '../edge-index.js';
+import { gatherRows } from '../scatter.js';
 import { type OptimizerOptions, ParamOptimizer } from '../train/optimizer.js';
 import type { NodeFeatures, NodeModel } from './models.js';
 
@@ -49,7 +50,7 @@ export interface NodeTrainResult {
 /** Mean negative log-likelihood of `labels` under softmax(`logits`) on rows `idx`. */
 export function nllLoss(logits: tf.Tensor2D, labels: Int32Array, idx: Int32Array): tf.Scalar {
   return tf.tidy(() => {
-    const rows = tf.gather(logits, tf.tensor1d(idx, 'int32'));
+    const rows = gatherRows(logits, idx);
     const target = tf.oneHot(
       tf.tensor1d(
         Int32Array.from(idx, (i) => labels[i]),
