@@ -1,5 +1,6 @@
 import { KdError } from '@kd/core';
 import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMetric } from './commands/metric.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const register of [
+    registerDemo,
     registerRun,
     registerRecipes,
     registerReport,

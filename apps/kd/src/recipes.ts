@@ -1,11 +1,16 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseRecipeText } from '@kd/core';
 
-/** Bundled recipes live in apps/kd/recipes (shipped beside dist/). */
-export const RECIPES_DIR = fileURLToPath(new URL('../recipes/', import.meta.url));
+/**
+ * Bundled recipes ship in each feature package's `recipes/` folder; they are
+ * named `<package>/<file>` (e.g. `graph/cora-gcn`).
+ */
+const RECIPE_PACKAGES = ['losses', 'lora', 'optim', 'graph'] as const;
+
+const require = createRequire(import.meta.url);
 
 export interface RecipeSummary {
   name: string;
@@ -14,19 +19,31 @@ export interface RecipeSummary {
   path: string;
 }
 
+function recipeDir(pkg: string): string | undefined {
+  try {
+    const dir = join(dirname(require.resolve(`@kd/${pkg}/package.json`)), 'recipes');
+    return existsSync(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function bundledRecipes(): Promise<RecipeSummary[]> {
-  if (!existsSync(RECIPES_DIR)) return [];
-  const files = (await readdir(RECIPES_DIR)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
   const out: RecipeSummary[] = [];
-  for (const f of files) {
-    const path = join(RECIPES_DIR, f);
-    const data = parseRecipeText(await readFile(path, 'utf8'), path);
-    out.push({
-      name: basename(f, extname(f)),
-      task: String(data.task),
-      description: typeof data.description === 'string' ? data.description : undefined,
-      path,
-    });
+  for (const pkg of RECIPE_PACKAGES) {
+    const dir = recipeDir(pkg);
+    if (!dir) continue;
+    const files = (await readdir(dir)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+    for (const f of files) {
+      const path = join(dir, f);
+      const data = parseRecipeText(await readFile(path, 'utf8'), path);
+      out.push({
+        name: `${pkg}/${basename(f, extname(f))}`,
+        task: String(data.task),
+        description: typeof data.description === 'string' ? data.description : undefined,
+        path,
+      });
+    }
   }
   return out;
 }
