@@ -1,5 +1,9 @@
 export * from './backend/init.js';
-export { type WasmBackendLike, wasmTrainingKernels } from './backend/wasm-kernels.js';
+export {
+  type CpuBackendLike,
+  trainingKernels,
+  type WasmBackendLike,
+} from './backend/segment-sum.js';
 export * from './checkpoint-store.js';
 export { type EntryRef, entryRef } from './entry-ref.js';
 export * from './errors.js';

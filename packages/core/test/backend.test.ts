@@ -165,6 +165,7 @@ describe('initBackend', () => {
   it('starts cpu and wasm and reports what it got', async () => {
     const cpu = await initBackend({ backend: 'cpu' });
     expect(cpu.backend).toBe('cpu');
+    expect(cpu.kernels).toEqual(['UnsortedSegmentSum']);
     expect(tf.getBackend()).toBe('cpu');
     const wasm = await initBackend({ backend: 'wasm' });
     expect(wasm.backend).toBe('wasm');
@@ -172,6 +173,35 @@ describe('initBackend', () => {
     expect(wasm.kernels).toContain('UnsortedSegmentSum');
     expect(wasm.platform).toBe('node');
     expect(backendInfo()).toEqual(wasm);
+  });
+
+  it('UnsortedSegmentSum matches a plain-JS reference on cpu and wasm (exact), for float32 and int32', async () => {
+    const r = new Rng(4);
+    const rows = 7;
+    const inner = [3, 2];
+    const ids = [4, -1, 0, 4, 9, 2, 0]; // -1 and 9 (≥ numSegments) add nothing
+    const x = Array.from({ length: rows * 6 }, () => Math.round(r.normal() * 8));
+    const expected = new Array(5 * 6).fill(0);
+    ids.forEach((s, i) => {
+      if (s < 0 || s >= 5) return;
+      for (let j = 0; j < 6; j++) expected[s * 6 + j] += x[i * 6 + j];
+    });
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initBackend({ backend });
+      for (const dtype of ['float32', 'int32'] as const) {
+        const out = tf.tidy(() =>
+          tf.unsortedSegmentSum(
+            tf.tensor(x, [rows, ...inner], dtype),
+            tf.tensor1d(ids, 'int32'),
+            5,
+          ),
+        );
+        expect(out.shape).toEqual([5, ...inner]);
+        expect(out.dtype).toBe(dtype);
+        expect(Array.from(out.dataSync())).toEqual(expected);
+        out.dispose();
+      }
+    }
   });
 
   it('auto picks wasm in Node (no WebGPU here) and says why webgpu was skipped', async () => {

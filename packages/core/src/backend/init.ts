@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../vendor/tfjs-extras.js';
 import { BackendError, ValidationError } from '../errors.js';
 import { registry as globalRegistry, type Registry } from '../registry.js';
-import { wasmTrainingKernels } from './wasm-kernels.js';
+import { trainingKernels } from './segment-sum.js';
 import { registerZeroGradients } from './zero-gradients.js';
 
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
@@ -53,7 +53,7 @@ export interface BackendInfo {
   threads: number;
   tfjsVersion: string;
   platform: 'node' | 'browser' | 'other';
-  /** Kernels kd installed on top of the stock backend, by name. */
+  /** Kernels kd installed on top of the stock backend (its own and providers'), by name. */
   kernels: string[];
   /** Providers' own reports, keyed by registry id. */
   providers: Record<string, Record<string, string | number | boolean>>;
@@ -193,11 +193,9 @@ async function finishInit(
   restoreKernels();
 
   const installed: string[] = [];
-  if (name === 'wasm') {
-    for (const k of wasmTrainingKernels) {
-      installKernel(k);
-      installed.push(k.kernelName);
-    }
+  for (const k of trainingKernels[name] ?? []) {
+    installKernel(k);
+    installed.push(k.kernelName);
   }
   const providers: BackendInfo['providers'] = {};
   for (const entry of reg.list('kernel')) {

@@ -42,36 +42,8 @@ export class Embedding extends Module {
         where: 'Embedding',
       });
     }
-    return lookup(this.weight, ids);
+    // gather's gradient is UnsortedSegmentSum, which initBackend makes a single
+    // O(tokens · dim) pass on cpu and wasm.
+    return tf.gather(this.weight, ids);
   }
 }
-
-/**
- * `tf.gather(weight, ids)` whose gradient is a scatter-add of the incoming
- * rows, O(tokens · dim). tf.gather's own gradient calls UnsortedSegmentSum,
- * which stock tfjs-cpu runs as one equal/multiply/sum pass per vocabulary
- * row, O(vocab · tokens · dim): 90% of a training step on cpu with a 2k
- * vocabulary. (Reads the gradient synchronously; ids outside the table add
- * nothing, as UnsortedSegmentSum does.)
- */
-const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [weight, ids, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  save([ids]);
-  const [rows, dim] = weight.shape as [number, number];
-  return {
-    value: tf.gather(weight, ids),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const g = dy.dataSync() as Float32Array;
-      const idx = saved[0].dataSync() as Int32Array;
-      const out = new Float32Array(rows * dim);
-      for (let i = 0; i < idx.length; i++) {
-        const r = idx[i];
-        if (r < 0 || r >= rows) continue;
-        const from = i * dim;
-        const to = r * dim;
-        for (let j = 0; j < dim; j++) out[to + j] += g[from + j];
-      }
-      return [tf.tensor2d(out, [rows, dim]), tf.zerosLike(saved[0])];
-    },
-  };
-}) as (weight: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
