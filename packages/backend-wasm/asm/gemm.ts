@@ -48,8 +48,17 @@ export const J_ALPHA: i32 = 16; // leakyrelu alpha, f32 bits
 export const J_PRELU: i32 = 17; // byte address of prelu weights, 0 for none
 export const J_PSM: i32 = 18;
 export const J_PSN: i32 = 19;
-export const J_WORK: i32 = 20; // scratch base; thread t uses WORK + t * WORK_BYTES
-export const J_WORDS: i32 = 21;
+export const J_WORK: i32 = 20; // this job's scratch (WORK_BYTES)
+// The share of the product this job computes: output matrices [B0, B1), and in each
+// of them rows [M0, M1) and columns [N0, N1). JS splits the work between threads.
+export const J_B0: i32 = 21;
+export const J_B1: i32 = 22;
+export const J_M0: i32 = 23;
+export const J_M1: i32 = 24;
+export const J_N0: i32 = 25;
+export const J_N1: i32 = 26;
+/** Words per job; thread t of a parallel product reads the job at job + t · J_WORDS · 4. */
+export const J_WORDS: i32 = 32;
 
 function jobI(job: usize, word: i32): i32 {
   return load<i32>(job + ((<usize>word) << 2));
@@ -436,38 +445,14 @@ function runBatch(job: usize, bi: i32, m0: i32, m1: i32, n0: i32, n1: i32, work:
   gemmBlock(job, a, b, c, bias, prelu, m0, m1, n0, n1, work);
 }
 
-/**
- * Thread `tid` of `nt` runs its share of the batched product: whole matrices when
- * there are enough of them, otherwise a slice of every matrix along the longer
- * output dimension (in whole tiles, so no two threads write one cache line of C
- * except at slice edges).
- */
-export function gemmTask(job: usize, tid: i32, nt: i32): void {
-  const nb = jobI(job, J_NB);
-  const m = jobI(job, J_M);
-  const n = jobI(job, J_N);
-  const work = <usize>jobI(job, J_WORK) + <usize>tid * WORK_BYTES;
-  if (nt === 1) {
-    for (let bi = 0; bi < nb; bi++) runBatch(job, bi, 0, m, 0, n, work);
-    return;
-  }
-  if (nb >= nt * 4 || nb % nt === 0) {
-    const b0 = <i32>((<i64>nb * tid) / nt);
-    const b1 = <i32>((<i64>nb * (tid + 1)) / nt);
-    for (let bi = b0; bi < b1; bi++) runBatch(job, bi, 0, m, 0, n, work);
-    return;
-  }
-  const mTiles = (m + MR - 1) / MR;
-  const nTiles = (n + NR - 1) / NR;
-  for (let bi = 0; bi < nb; bi++) {
-    if (nTiles >= mTiles) {
-      const t0 = <i32>((<i64>nTiles * tid) / nt) * NR;
-      const t1 = min(n, <i32>((<i64>nTiles * (tid + 1)) / nt) * NR);
-      if (t0 < t1) runBatch(job, bi, 0, m, t0, t1, work);
-    } else {
-      const t0 = <i32>((<i64>mTiles * tid) / nt) * MR;
-      const t1 = min(m, <i32>((<i64>mTiles * (tid + 1)) / nt) * MR);
-      if (t0 < t1) runBatch(job, bi, t0, t1, 0, n, work);
-    }
-  }
+/** Thread `tid` runs the share described by its own job (the JS side splits the work). */
+export function gemmTask(jobs: usize, tid: i32): void {
+  const job = jobs + <usize>tid * ((<usize>J_WORDS) << 2);
+  const work = <usize>jobI(job, J_WORK);
+  const m0 = jobI(job, J_M0);
+  const m1 = jobI(job, J_M1);
+  const n0 = jobI(job, J_N0);
+  const n1 = jobI(job, J_N1);
+  const b1 = jobI(job, J_B1);
+  for (let bi = jobI(job, J_B0); bi < b1; bi++) runBatch(job, bi, m0, m1, n0, n1, work);
 }

@@ -4,10 +4,11 @@
 //   1. GFLOP/s of every matMul a training step runs (forward, dX, dW; attention),
 //      stock tfjs-wasm vs kd;
 //   2. one Adam training step and one inference pass per configuration;
-//   3. PyTorch on the same model (bench/tiny_bert_torch.py) when /usr/bin/python3 has
+//   3. kernel by kernel, one step with kd's matMuls only vs all of kd's kernels;
+//   4. PyTorch on the same model (bench/tiny_bert_torch.py) when /usr/bin/python3 has
 //      torch (Debian: apt-get install python3-torch); KD_BENCH_TORCH=0 skips it.
 // Env: KD_BENCH_STEPS (timed training steps for kd, default 5), KD_BENCH_SLOW_STEPS
-// (for the stock backends, default 2), KD_BENCH_SKIP=cpu,wasm (skip baselines).
+// (for the stock backends, default 1, after one warm-up step), KD_BENCH_SKIP=cpu,wasm (skip baselines).
 // Prints tables on stderr, JSON on stdout and in bench-results/.
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -16,13 +17,21 @@ import { initBackend, Registry } from '@kd/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { report, time } from '../../../scripts/bench.mjs';
 import { plugin } from '../dist/index.js';
+import { profileStep } from './profile.mjs';
 import { tinyBertMatMuls } from './shapes.mjs';
-import { createParams, forward, forwardFlops, makeBatch, TINY_BERT, trainStep } from './tiny-bert.mjs';
+import {
+  createParams,
+  forward,
+  forwardFlops,
+  makeBatch,
+  TINY_BERT,
+  trainStep,
+} from './tiny-bert.mjs';
 
 const cfg = TINY_BERT;
 const skip = new Set((process.env.KD_BENCH_SKIP ?? '').split(',').filter(Boolean));
 const kdSteps = Number(process.env.KD_BENCH_STEPS ?? 5);
-const slowSteps = Number(process.env.KD_BENCH_SLOW_STEPS ?? 2);
+const slowSteps = Number(process.env.KD_BENCH_SLOW_STEPS ?? 1);
 const load = { start: loadavg().map((x) => +x.toFixed(2)) };
 
 const CONFIGS = [
@@ -64,7 +73,9 @@ for (const c of CONFIGS.filter((x) => x.backend === 'wasm')) {
 }
 const matmulRows = [];
 for (const [label, ba, , m, n, k, ta, tb] of shapes) {
-  for (const l of label.endsWith('fwd') && ba.length === 0 ? [label, `${label} +bias (fused)`] : [label]) {
+  for (const l of label.endsWith('fwd') && ba.length === 0
+    ? [label, `${label} +bias (fused)`]
+    : [label]) {
     const g = (name) => gflops.get(`${l}|${name}`);
     const row = {
       matmul: l,
@@ -94,7 +105,10 @@ for (const c of CONFIGS) {
   const batch = makeBatch(cfg, 1);
   const optimizer = tf.train.adam(1e-4);
   const steps = c.kd ? kdSteps : slowSteps;
-  const train = await time(() => trainStep(params, optimizer, batch, cfg), { warmup: 1, iters: steps });
+  const train = await time(() => trainStep(params, optimizer, batch, cfg), {
+    warmup: 1,
+    iters: steps,
+  });
   const infer = await time(() => tf.tidy(() => forward(params, batch.ids, cfg)).dataSync(), {
     warmup: 1,
     iters: c.kd ? 10 : 3,
@@ -110,7 +124,33 @@ for (const c of CONFIGS) {
   tf.dispose([...Object.values(params), batch.ids, batch.labels]);
 }
 
-// 3. PyTorch, same model and sizes, if available.
+// 3. Kernel by kernel: one training step with only kd's matMuls (the rest stock) vs all
+//    of kd's kernels, 1 thread: what each memory-bound kernel saves once the GEMM is fast.
+const before = await profileStep('gemm', 1, cfg, kdSteps);
+const after = await profileStep('kd', 1, cfg, kdSteps);
+const kernelRows = [...new Set([...before.kernels.keys(), ...after.kernels.keys()])]
+  .map((name) => ({
+    kernel: name,
+    calls: (after.kernels.get(name) ?? before.kernels.get(name)).calls,
+    'stock ms/step': before.kernels.get(name)?.ms ?? 0,
+    'kd ms/step': after.kernels.get(name)?.ms ?? 0,
+  }))
+  .filter((r) => r['stock ms/step'] >= 0.5 || r['kd ms/step'] >= 0.5)
+  .sort((a, b) => b['stock ms/step'] - a['stock ms/step']);
+for (const r of kernelRows) r['stock / kd'] = r['stock ms/step'] / r['kd ms/step'];
+kernelRows.push({
+  kernel: '(whole step)',
+  calls: 1,
+  'stock ms/step': before.wall,
+  'kd ms/step': after.wall,
+  'stock / kd': before.wall / after.wall,
+});
+report('backend-wasm-kernels', kernelRows, {
+  note: 'one tiny-BERT Adam step, 1 thread; "stock" = kd GEMMs + stock tfjs-wasm for everything else',
+  load: loadavg(),
+});
+
+// 4. PyTorch, same model and sizes, if available.
 let torch;
 if (process.env.KD_BENCH_TORCH !== '0') {
   const script = fileURLToPath(new URL('./tiny_bert_torch.py', import.meta.url));

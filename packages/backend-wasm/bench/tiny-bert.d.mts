@@ -20,7 +20,17 @@ export interface Batch {
 export const TINY_BERT: TinyBertConfig;
 export function createParams(cfg: TinyBertConfig, seed?: number): Params;
 export function forward(params: Params, ids: tf.Tensor, cfg: TinyBertConfig): tf.Tensor2D;
-export function loss(params: Params, ids: tf.Tensor, labels: tf.Tensor, cfg: TinyBertConfig): tf.Scalar;
+export function loss(
+  params: Params,
+  ids: tf.Tensor,
+  labels: tf.Tensor,
+  cfg: TinyBertConfig,
+): tf.Scalar;
 export function makeBatch(cfg: TinyBertConfig, seed?: number): Batch;
-export function trainStep(params: Params, optimizer: tf.Optimizer, batch: Batch, cfg: TinyBertConfig): number;
+export function trainStep(
+  params: Params,
+  optimizer: tf.Optimizer,
+  batch: Batch,
+  cfg: TinyBertConfig,
+): number;
 export function forwardFlops(cfg: TinyBertConfig): number;

@@ -62,9 +62,10 @@ export const KERNEL_NAMES: readonly string[] = [
 ];
 
 /**
- * The `kernel` registry entry's product: builds the engine (and its workers) when
- * initBackend asks for kernels, and stops them on dispose. One provider holds at
- * most one engine; asking again replaces it.
+ * The `kernel` registry entry's product. When initBackend asks for kernels it
+ * instantiates the module over tfjs-wasm's heap and, for threads > 1, starts the
+ * worker pool with its shared memory; dispose stops the workers and returns the
+ * scratch memory. Asking again replaces both.
  */
 export class WasmKernelProvider implements KernelProvider {
   readonly backend = 'wasm';

@@ -27,10 +27,27 @@ const cases: [string, () => tf.Tensor][] = [
   ['matMul transposed mismatch', () => tf.matMul(f32([2, 3]), f32([2, 5]), false, true)],
   ['matMul batch mismatch', () => tf.matMul(f32([2, 3, 4]), f32([3, 4, 5]))],
   ['matMul int32', () => tf.matMul(i32([2, 3]), i32([3, 4]))],
-  ['matMul rank 1', run('BatchMatMul', () => ({ a: f32([3]), b: f32([3]) }), { transposeA: false, transposeB: false })],
-  ['fused unknown activation', run('_FusedMatMul', () => ({ a: f32([1, 2, 3]), b: f32([1, 3, 4]) }), { activation: 'gelu' })],
-  ['fused bias not broadcastable', run('_FusedMatMul', () => ({ a: f32([1, 2, 3]), b: f32([1, 3, 4]), bias: f32([3, 4]) }), { activation: 'linear' })],
-  ['fused prelu without weights', run('_FusedMatMul', () => ({ a: f32([1, 2, 3]), b: f32([1, 3, 4]) }), { activation: 'prelu' })],
+  [
+    'matMul rank 1',
+    run('BatchMatMul', () => ({ a: f32([3]), b: f32([3]) }), {
+      transposeA: false,
+      transposeB: false,
+    }),
+  ],
+  [
+    'fused unknown activation',
+    run('_FusedMatMul', () => ({ a: f32([1, 2, 3]), b: f32([1, 3, 4]) }), { activation: 'gelu' }),
+  ],
+  [
+    'fused bias not broadcastable',
+    run('_FusedMatMul', () => ({ a: f32([1, 2, 3]), b: f32([1, 3, 4]), bias: f32([3, 4]) }), {
+      activation: 'linear',
+    }),
+  ],
+  [
+    'fused prelu without weights',
+    run('_FusedMatMul', () => ({ a: f32([1, 2, 3]), b: f32([1, 3, 4]) }), { activation: 'prelu' }),
+  ],
   ['add shape mismatch', run('Add', () => ({ a: f32([2, 3]), b: f32([4]) }), {})],
   ['add int32', () => tf.add(i32([2, 3]), i32([3]))],
   ['exp int32', run('Exp', () => ({ x: i32([4]) }), {})],
@@ -38,7 +55,10 @@ const cases: [string, () => tf.Tensor][] = [
   ['sum bad axis', run('Sum', () => ({ x: f32([3, 4]) }), { axis: [2], keepDims: false })],
   ['gather out of range', () => tf.gather(f32([4, 2]), tf.tensor1d([1, 4], 'int32'))],
   ['gather negative index', () => tf.gather(f32([4, 2]), tf.tensor1d([-1], 'int32'))],
-  ['gather bool', () => tf.gather(tf.ones([3, 2], 'bool'), tf.tensor1d([2, 0], 'int32')).cast('float32')],
+  [
+    'gather bool',
+    () => tf.gather(tf.ones([3, 2], 'bool'), tf.tensor1d([2, 0], 'int32')).cast('float32'),
+  ],
   ['transpose bool', () => tf.transpose(tf.ones([2, 3], 'bool')).cast('float32')],
   ['cast to bool', () => tf.cast(tf.tensor1d([0, 2, -1]), 'bool').cast('float32')],
 ];

@@ -1,6 +1,7 @@
 import { disposeBackend, Rng } from '@kd/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KERNEL_NAMES } from '../src/index.js';
 import { expectClose, startKernels, valuesOn } from './helpers.js';
 
 const rng = new Rng('kernels');

@@ -29,41 +29,34 @@ describe('worker pool', () => {
 
   it('survives a task that traps in every thread, without deadlock, and keeps working', async () => {
     const space = await PrivateSpace.create({ threads: 2, spin: 1000, maxMemoryMiB: 256 });
+    /** Two 64×64×64 GEMM jobs (one per thread, 32 words each), rows split 32/32. */
+    const jobs = (base: number, a: number, b: number, c: number, work: number) => {
+      for (const t of [0, 1]) {
+        const w = new Int32Array(32);
+        // nb m n k | A lda tA | B ldb tB | C offsets | … | work | b0 b1 m0 m1 n0 n1
+        w.set([1, 64, 64, 64, a, 64, 0, b, 64, 0, c, base + 512]);
+        w[20] = work + t * space.workBytes;
+        w.set([0, 1, t * 32, t * 32 + 32, 0, 64], 21);
+        space.i32.set(w, (base + t * 128) >> 2);
+      }
+      space.i32.fill(0, (base + 512) >> 2, (base + 512 + 16) >> 2);
+    };
     try {
       expect(space.threads).toBe(2);
-      const job = space.scratch(1 << 20);
-      const words = new Int32Array(21);
-      // A 64×64×64 GEMM whose operands point past the end of memory: both threads trap.
-      Object.assign(words, [
-        2,
-        64,
-        64,
-        64,
-        0x7ff00000,
-        64,
-        0,
-        0x7ff00000,
-        64,
-        0,
-        job + 4096,
-        job + 512,
-      ]);
-      words[20] = job + 8192; // work
-      space.i32.set(words, job >> 2);
-      space.i32.fill(0, (job + 512) >> 2, (job + 512 + 32) >> 2);
-      expect(() => space.run(TASK_GEMM, job, 2)).toThrow();
-      // Now a valid one: A, B, C in scratch, zero-filled A gives C = 0.
-      const a = job + (1 << 16);
+      const base = space.scratch((1 << 20) + 2 * space.workBytes);
+      const work = base + (1 << 20);
+      // Operands past the end of memory: both threads trap.
+      jobs(base, 0x7ff00000, 0x7ff00000, base + 4096, work);
+      expect(() => space.run(TASK_GEMM, base, 2)).toThrow();
+      // Now a valid one: A and B all ones, so every entry of C is 64.
+      const a = base + (1 << 16);
       const b = a + 64 * 64 * 4;
       const c = b + 64 * 64 * 4;
-      const work = space.scratch((1 << 20) + 2 * space.workBytes) + (1 << 20);
       space.f32.fill(1, a >> 2, (a >> 2) + 64 * 64 * 2);
-      Object.assign(words, [2, 64, 64, 64, a, 64, 0, b, 64, 0, c, job + 512]);
-      words[20] = work;
-      space.i32.set(words, job >> 2);
-      space.run(TASK_GEMM, job, 2);
-      expect(Array.from(space.f32.subarray(c >> 2, (c >> 2) + 4))).toEqual([64, 64, 64, 64]);
-      expect(space.f32[(c >> 2) + 2 * 64 * 64 - 1]).toBe(64);
+      jobs(base, a, b, c, work);
+      space.run(TASK_GEMM, base, 2);
+      const out = space.f32.subarray(c >> 2, (c >> 2) + 64 * 64);
+      expect(out.every((v) => v === 64)).toBe(true);
     } finally {
       await space.dispose();
     }

@@ -154,11 +154,17 @@ export class PrivateSpace implements Space {
     return this.memory.buffer.byteLength;
   }
 
-  run(kind: number, job: number, threads: number): void {
+  /**
+   * Runs task `kind` on `threads` threads: workers 1… read their job at `job`, the
+   * calling thread runs `mainShare` (its share somewhere else, e.g. in tfjs' heap) or
+   * else thread 0's job here.
+   */
+  run(kind: number, job: number, threads: number, mainShare?: () => void): void {
     if (this.#disposed) throw new BackendError('the wasm kernels were disposed');
     const pool = this.#pool;
     if (!pool || threads <= 1) {
-      this.#exports.runTask(kind, job, 0, 1);
+      if (mainShare) mainShare();
+      else this.#exports.runTask(kind, job, 0, 1);
       return;
     }
     const nt = Math.min(threads, this.threads);
@@ -171,7 +177,8 @@ export class PrivateSpace implements Space {
     Atomics.notify(ctl, CTRL_GEN);
     let failure: unknown;
     try {
-      this.#exports.runTask(kind, job, 0, nt);
+      if (mainShare) mainShare();
+      else this.#exports.runTask(kind, job, 0, nt);
     } catch (error) {
       failure = error;
     }
