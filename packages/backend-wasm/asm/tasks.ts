@@ -15,8 +15,11 @@ export const TASK_GATHER: i32 = 5;
 export const TASK_SEGMENT_SUM: i32 = 6;
 export const TASK_TRANSPOSE_ROWS: i32 = 7;
 
-/** `nt` (threads taking part) is for tasks that split work themselves; none does now. */
-export function runTask(kind: i32, job: usize, tid: i32, nt: i32): void {
+/**
+ * `_nt` (threads taking part) is part of the calling convention for tasks that split
+ * work themselves; none does now (the GEMM's split is in each thread's job).
+ */
+export function runTask(kind: i32, job: usize, tid: i32, _nt: i32): void {
   switch (kind) {
     case TASK_GEMM:
       gemmTask(job, tid);

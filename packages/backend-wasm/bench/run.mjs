@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend, Registry } from '@kd/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { report, time } from '../../../scripts/bench.mjs';
-import { plugin } from '../dist/index.js';
+import { plugin, pluginWith } from '../dist/index.js';
 import { profileStep } from './profile.mjs';
 import { tinyBertMatMuls } from './shapes.mjs';
 import {
@@ -39,11 +39,21 @@ const CONFIGS = [
   { name: 'tfjs-cpu', backend: 'cpu', kd: false, threads: 1 },
   { name: 'kd 1 thread', backend: 'wasm', kd: true, threads: 1 },
   { name: 'kd 2 threads', backend: 'wasm', kd: true, threads: 2 },
+  // Matmuls only: one thread copying operands in and out instead of working in
+  // tfjs' heap, to show what the threaded path's copies cost.
+  {
+    name: 'kd 1 thread, copies',
+    backend: 'wasm',
+    kd: true,
+    threads: 1,
+    options: { zeroCopy: false },
+    matmulOnly: true,
+  },
 ].filter((c) => !skip.has(c.backend) || c.kd);
 
 async function use(c) {
   const registry = Registry.isolated();
-  if (c.kd) registry.register(plugin);
+  if (c.kd) registry.register(c.options ? pluginWith(c.options) : plugin);
   return initBackend({ backend: c.backend, threads: c.threads, registry });
 }
 
@@ -91,6 +101,7 @@ for (const [label, ba, , m, n, k, ta, tb] of shapes) {
     };
     row['kd-1 / tfjs-wasm'] = row['kd-1 GFLOP/s'] / row['tfjs-wasm GFLOP/s'];
     row['kd-2 / kd-1'] = row['kd-2 GFLOP/s'] / row['kd-1 GFLOP/s'];
+    row['copy cost %'] = 100 * (1 - g('kd 1 thread, copies') / row['kd-1 GFLOP/s']);
     matmulRows.push(row);
   }
 }
@@ -99,7 +110,7 @@ report('backend-wasm-matmul', matmulRows, { load: { ...load, end: loadavg() }, s
 // 2. Training step (Adam) and inference, per configuration.
 const trainFlops = 3 * forwardFlops(cfg);
 const modelRows = [];
-for (const c of CONFIGS) {
+for (const c of CONFIGS.filter((x) => !x.matmulOnly)) {
   const info = await use(c);
   const params = createParams(cfg, 0);
   const batch = makeBatch(cfg, 1);

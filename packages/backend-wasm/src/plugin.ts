@@ -9,6 +9,7 @@ const optionsSchema = (defaults: WasmKernelOptions) =>
       spin: z.number().int().min(0).default(defaults.spin),
       maxMemoryMiB: z.number().int().min(64).max(4096).default(defaults.maxMemoryMiB),
       minParallelFlops: z.number().min(0).default(defaults.minParallelFlops),
+      zeroCopy: z.boolean().default(defaults.zeroCopy),
       only: z.array(z.string()).optional(),
     })
     .strict();

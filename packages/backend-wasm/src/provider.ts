@@ -17,6 +17,12 @@ export interface WasmKernelOptions {
   maxMemoryMiB: number;
   /** Below this many floating-point operations a kernel runs on one thread. */
   minParallelFlops: number;
+  /**
+   * Run in tfjs' own heap where it is reachable (default). false makes every product
+   * copy its operands into the kernels' memory and drops the memory-bound kernels,
+   * which only pay off without copies: for measuring what the copies cost.
+   */
+  zeroCopy: boolean;
   /** Install only these kernels (default: all). */
   only?: string[] | undefined;
 }
@@ -25,6 +31,7 @@ export const DEFAULT_OPTIONS: WasmKernelOptions = {
   spin: 20_000,
   maxMemoryMiB: 2048,
   minParallelFlops: 2_000_000,
+  zeroCopy: true,
 };
 
 type ConfigFactory = (ctx: KernelContext) => KernelConfig[];
@@ -87,7 +94,7 @@ export class WasmKernelProvider implements KernelProvider {
     this.#installed = [];
     const backend = (tf.findBackend('wasm') ?? undefined) as unknown as BackendWasmLike | undefined;
     try {
-      this.#heap = await HeapSpace.create(backend);
+      this.#heap = this.#options.zeroCopy ? await HeapSpace.create(backend) : undefined;
       if (threads > 1 || !this.#heap) {
         this.#pool = await PrivateSpace.create({
           threads,

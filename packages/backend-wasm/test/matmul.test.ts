@@ -32,13 +32,17 @@ function refMatMul(
 
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 33, 64, 100, 255, 257];
 
-describe.each([1, 2])('matMul with %i thread(s)', (threads) => {
-  const rng = new Rng(`matmul-${threads}`);
+describe.each([
+  ['1 thread, in tfjs’ heap', 1, true],
+  ['2 threads (every product split)', 2, true],
+  ['1 thread, operands copied', 1, false],
+] as const)('matMul on %s', (label, threads, zeroCopy) => {
+  const rng = new Rng(`matmul-${label}`);
   beforeAll(async () => {
-    const info = await startKernels(threads, { minParallelFlops: 0 });
+    const info = await startKernels(threads, { minParallelFlops: 0, zeroCopy });
     expect(info.kernels).toContain('BatchMatMul');
     expect(info.threads).toBe(threads);
-    expect(info.providers['wasm-simd']).toMatchObject({ active: true, zeroCopy: true, threads });
+    expect(info.providers['wasm-simd']).toMatchObject({ active: true, zeroCopy, threads });
   });
   afterAll(() => disposeBackend());
 
