@@ -1,0 +1,7 @@
+export {
+  BASE_FLAGS,
+  chromiumPath,
+  launchChromium,
+  WEBGPU_FLAGS,
+} from './chromium.mjs';
+export { contentType, ISOLATION_HEADERS, startStaticServer } from './server.mjs';
