@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerLora } from './commands/lora.js';
 import { registerMetric } from './commands/metric.js';
 import { registerPluginsCommand } from './commands/plugins.js';
 import { registerRecipes } from './commands/recipes.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     registerDoctor,
     registerInspect,
     registerMetric,
+    registerLora,
   ]) {
     register(program);
   }

@@ -1,0 +1,124 @@
+import {
+  AbortedError,
+  type CheckpointStore,
+  type MeanStd,
+  meanStd,
+  type Registry,
+  ValidationError,
+} from '@kd/core';
+import type { Parameter } from '@kd/nn';
+import { createOptimizer, type Optimizer } from '@kd/optim';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Median of a list (the robust step time on a shared machine). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export interface TrainStepResult {
+  loss: number;
+  ms: number;
+}
+
+/**
+ * One optimisation step over the trainable parameters: gradients of `loss`
+ * by dotted name, then `optimizer.step`. Everything it makes is released.
+ */
+export function trainStep(
+  params: Record<string, Parameter>,
+  optimizer: Optimizer,
+  loss: () => tf.Scalar,
+): TrainStepResult {
+  const t0 = performance.now();
+  const value = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(loss, Object.values(params));
+    const byName: Record<string, tf.Tensor> = {};
+    for (const [n, p] of Object.entries(params)) if (grads[p.name]) byName[n] = grads[p.name];
+    optimizer.step(params, byName);
+    return value.dataSync()[0];
+  });
+  if (!Number.isFinite(value)) {
+    throw new ValidationError(`the training loss became ${value}; lower the learning rate`);
+  }
+  return { loss: value, ms: performance.now() - t0 };
+}
+
+/**
+ * Peak tensor memory of one call (tfjs' `profile`: bytes held by tensors at
+ * the high point, model weights included), in bytes.
+ */
+export async function peakBytes(fn: () => void): Promise<number> {
+  const info = await tf.profile(() => {
+    fn();
+  });
+  return info.peakBytes;
+}
+
+/** AdamW with a linear warmup and linear decay (HF's default schedule), plus parameter groups. */
+export function adamwWithWarmup(
+  registry: Registry,
+  options: {
+    lr: number;
+    steps: number;
+    warmupRatio: number;
+    weightDecay: number;
+    groups?: { name: string; params: string[]; lrScale: number }[];
+  },
+): Optimizer {
+  return createOptimizer(
+    'adamw',
+    {
+      lr: options.lr,
+      weightDecay: options.weightDecay,
+      noDecay: ['bias', 'LayerNorm.weight', 'lora_magnitude_vector.*'],
+      schedule: {
+        id: 'warmup-linear',
+        options: {
+          warmupSteps: Math.round(options.steps * options.warmupRatio),
+          totalSteps: options.steps,
+        },
+      },
+      ...(options.groups && options.groups.length > 0 ? { groups: options.groups } : {}),
+    },
+    registry,
+  );
+}
+
+/** Mean ± std (sample std, as papers report over seeds) of a numeric field over runs. */
+export function aggregate<T>(runs: readonly T[], pick: (r: T) => number): MeanStd {
+  return meanStd(runs.map(pick));
+}
+
+/**
+ * Resume support for multi-run experiments: finished runs live in the
+ * checkpoint's `extra.runs`; a stopped experiment resumes at the next run.
+ */
+export class RunLog<R> {
+  constructor(
+    readonly store: CheckpointStore,
+    readonly runs: R[] = [],
+  ) {}
+
+  static async open<R>(store: CheckpointStore): Promise<RunLog<R>> {
+    const state = await store.latest();
+    const runs = (state?.extra?.runs as R[] | undefined) ?? [];
+    return new RunLog<R>(store, [...runs]);
+  }
+
+  async add(run: R): Promise<void> {
+    this.runs.push(run);
+    await this.store.save({ step: this.runs.length, params: {}, extra: { runs: this.runs } });
+  }
+}
+
+/** Throws AbortedError when `signal` fired (finished runs are already checkpointed). */
+export function checkAbort(signal: AbortSignal, what: string): void {
+  if (signal.aborted) {
+    throw new AbortedError(
+      `stopped during ${what}; finished runs are checkpointed and will be skipped on resume`,
+    );
+  }
+}
