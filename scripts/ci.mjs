@@ -11,24 +11,28 @@ function run(cmd, args, opts = {}) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-function ensureChromium() {
-  if (existsSync('/usr/bin/chromium')) return;
+/** Debian packages the browser and Dawn suites need, installed when missing. */
+const DEBIAN_PACKAGES = ['chromium', 'libegl1', 'libgl1-mesa-dri'];
+
+function ensureDebianPackages() {
+  const missing = DEBIAN_PACKAGES.filter(
+    (p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0,
+  );
+  if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
-  const hasApt = existsSync('/usr/bin/apt-get');
-  if (!isRoot || !hasApt) {
-    process.stderr.write(
-      'Chromium is missing and cannot be installed here (needs root and apt-get).\n',
-    );
+  if (!isRoot || !existsSync('/usr/bin/apt-get')) {
+    process.stderr.write(`missing ${missing.join(', ')} and cannot install them here (needs root and apt-get)\n`);
     process.exit(1);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update'], { env });
-  run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env });
+  run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env });
 }
 
 // The browser suites (WebGPU parity, playground, report screenshots) drive
-// Debian's Chromium through playwright-core.
-ensureChromium();
+// Debian's Chromium through playwright-core; the Node WebGPU parity runs on
+// Mesa's llvmpipe through EGL.
+ensureDebianPackages();
 
 const started = Date.now();
 run('biome', ['check', '.']);

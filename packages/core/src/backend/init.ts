@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../vendor/tfjs-extras.js';
 import { BackendError, ValidationError } from '../errors.js';
 import { registry as globalRegistry, type Registry } from '../registry.js';
+import { registerGradientFixes } from './gradient-fixes.js';
 import { trainingKernels } from './segment-sum.js';
-import { registerZeroGradients } from './zero-gradients.js';
 
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
 const CONCRETE: readonly Exclude<BackendName, 'auto'>[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
@@ -39,6 +39,13 @@ export interface KernelProvider {
   backend: string;
   /** Called by initBackend with the thread count it settled on. */
   kernels(options: { threads: number }): KernelConfig[] | Promise<KernelConfig[]>;
+  /**
+   * Registers the tfjs backend itself before it is started, for backends
+   * tfjs cannot set up alone (WebGPU in Node through Dawn, with kernel
+   * fixes). `auto` is true when `initBackend` is choosing, so a provider can
+   * decline a poor device (a software GPU) by throwing.
+   */
+  setup?(ctx: { auto: boolean }): Promise<unknown>;
   /** Anything worth reporting (`kd doctor`), e.g. threads actually started. */
   describe?(): Record<string, string | number | boolean>;
   /** Stops workers; called when another backend is initialised. */
@@ -151,7 +158,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     throw new ValidationError(`threads must be an integer >= 1, got ${threads}`);
   }
   const reg = options.registry ?? globalRegistry;
-  registerZeroGradients();
+  registerGradientFixes();
   if (!(options.tfjsWarnings ?? platform() !== 'node')) tf.env().set('PROD', true);
   const candidates = requested === 'auto' ? CONCRETE : [requested];
   const skipped: Record<string, string> = {};
@@ -160,6 +167,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     // webgl needs a browser canvas; trying it in Node only prints noise.
     if (requested === 'auto' && name === 'webgl' && platform() !== 'browser') continue;
     try {
+      for (const entry of reg.list('kernel')) {
+        const provider = reg.create<KernelProvider>('kernel', entry.id, {});
+        if (provider.backend === name && provider.setup)
+          await provider.setup({ auto: requested === 'auto' });
+      }
       await loadBackend(name, options);
       const ok = await tf.setBackend(name);
       if (!ok) throw new Error(`tf.setBackend('${name}') returned false`);
