@@ -1,7 +1,7 @@
 import { ValidationError } from '@kd/core';
+import { Module } from '@kd/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EdgeIndex } from './edge-index.js';
-import { Module } from './nn/module.js';
 import { gatherRows } from './scatter.js';
 import { segmentMax, segmentMean, segmentSoftmax, segmentSum } from './segment.js';
 import { SparseMatrix } from './sparse.js';

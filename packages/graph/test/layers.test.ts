@@ -1,7 +1,8 @@
 import { initBackend, Rng } from '@kd/core';
+import type { Module } from '@kd/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EdgeIndex, GATConv, GCNConv, type Module, RGCNConv, SAGEConv } from '../src/index.js';
+import { EdgeIndex, GATConv, GCNConv, RGCNConv, SAGEConv } from '../src/index.js';
 import { expectClose } from './helpers/close.js';
 import {
   dot,
@@ -25,7 +26,9 @@ const N = 7;
 const IN = 5;
 
 function params(m: Module): Record<string, number[]> {
-  return Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, Array.from(v.data)]));
+  return Object.fromEntries(
+    Object.entries(m.stateDict()).map(([k, v]) => [k, Array.from(v.dataSync())]),
+  );
 }
 
 /** Autodiff gradients of Σ out ⊙ R with respect to x and every parameter. */
@@ -75,7 +78,7 @@ describe.each(['cpu', 'wasm'] as const)('layers on %s', (backend) => {
         Object.fromEntries(
           Object.entries(p).map(([k, v]) => [
             k,
-            { dtype: 'float32', shape: layer.parameterMap()[k].shape, data: Float32Array.from(v) },
+            { dtype: 'float32', shape: layer.stateDict()[k].shape, data: Float32Array.from(v) },
           ]),
         ),
       );
@@ -157,7 +160,7 @@ describe.each(['cpu', 'wasm'] as const)('layers on %s', (backend) => {
         Object.fromEntries(
           Object.entries(p).map(([k, v]) => [
             k,
-            { dtype: 'float32', shape: layer.parameterMap()[k].shape, data: Float32Array.from(v) },
+            { dtype: 'float32', shape: layer.stateDict()[k].shape, data: Float32Array.from(v) },
           ]),
         ),
       );
@@ -249,7 +252,7 @@ describe.each(['cpu', 'wasm'] as const)('layers on %s', (backend) => {
               k,
               {
                 dtype: 'float32',
-                shape: layer.parameterMap()[k].shape,
+                shape: layer.stateDict()[k].shape,
                 data: Float32Array.from(v),
               },
             ]),

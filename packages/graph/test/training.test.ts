@@ -15,8 +15,8 @@ import { loadKg } from './helpers/kg.js';
 import { loadPlanetoid } from './helpers/planetoid.js';
 
 // End-to-end checks on the real bundled data, kept to a few seconds each.
-// Accuracy floors are well below what the settings reach (GCN ≈ 0.80,
-// GAT ≈ 0.78 at these epoch counts) so only a real regression fails them.
+// Accuracy floors are well below what the settings reach (GCN ≈ 0.77,
+// GAT ≈ 0.7 at these epoch counts) so only a real regression fails them.
 
 describe('node classification on Cora (wasm)', () => {
   beforeAll(async () => {
@@ -32,7 +32,7 @@ describe('node classification on Cora (wasm)', () => {
         new Rng(0),
       );
       const res = trainNodeClassifier(model, data, {
-        epochs: 60,
+        epochs: 30,
         optimizer: { name: 'adam', lr: 0.01, weightDecay: 5e-4, decay: ['conv1.'] },
         onEpoch: () => counts.push(tf.memory().numTensors),
       });
@@ -41,7 +41,7 @@ describe('node classification on Cora (wasm)', () => {
     };
     const before = tf.memory().numTensors;
     const a = run();
-    expect(a.best.testAcc).toBeGreaterThan(0.75);
+    expect(a.best.testAcc).toBeGreaterThan(0.7);
     expect(a.final.trainLoss).toBeLessThan(a.history[0].trainLoss);
     // Flat: the same number of live tensors after every epoch, nothing left after.
     expect(new Set(counts.slice(1)).size).toBe(1);
@@ -58,12 +58,12 @@ describe('node classification on Cora (wasm)', () => {
     );
     const counts: number[] = [];
     const res = trainNodeClassifier(model, data, {
-      epochs: 25,
+      epochs: 12,
       patience: 100,
       optimizer: { name: 'adam', lr: 0.005, weightDecay: 5e-4 },
       onEpoch: () => counts.push(tf.memory().numTensors),
     });
-    expect(res.best.valAcc).toBeGreaterThan(0.6);
+    expect(res.best.valAcc).toBeGreaterThan(0.5);
     expect(new Set(counts.slice(1)).size).toBe(1);
     model.dispose();
   });

@@ -1,4 +1,5 @@
 import { type Rng, ValidationError } from '@kd/core';
+import { accuracyScore, precisionRecallFscoreSupport, rocAucScore } from '@kd/eval';
 import type { TripleFilter, Triples } from './triples.js';
 
 /**
@@ -40,32 +41,6 @@ export function classificationNegatives(
   return out;
 }
 
-/**
- * Area under the ROC curve with ties counted one half (the Mann–Whitney
- * statistic; equals scikit-learn's `roc_auc_score`).
- */
-export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
-  let pos = 0;
-  let rankSum = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j++;
-    const avgRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (labels[order[k]] === 1) {
-        pos++;
-        rankSum += avgRank;
-      }
-    }
-    i = j + 1;
-  }
-  const neg = n - pos;
-  if (pos === 0 || neg === 0) return Number.NaN;
-  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
-}
-
 /** The threshold θ (predict true iff score ≥ θ) with the best accuracy on these pairs. */
 export function bestThreshold(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   const n = scores.length;
@@ -105,7 +80,7 @@ export interface TripleClassificationResult {
  * Triple classification: per-relation thresholds chosen for accuracy on the
  * validation pairs (Socher et al. 2013), applied to the test pairs; ROC-AUC
  * is threshold-free, over all test pairs. Precision, recall and F1 are for
- * the "true triple" class.
+ * the "true triple" class (scikit-learn semantics, from @kd/eval).
  */
 export function tripleClassification(
   valid: { scores: ArrayLike<number>; labels: ArrayLike<number>; relations: ArrayLike<number> },
@@ -124,27 +99,22 @@ export function tripleClassification(
     }
   }
   const globalThreshold = bestThreshold(valid.scores, valid.labels);
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  let correct = 0;
-  for (let k = 0; k < test.scores.length; k++) {
+  const labels = Array.from(test.labels, (l) => (l === 1 ? 1 : 0));
+  const predicted = Array.from(test.scores, (s, k) => {
     const th = thresholds[test.relations[k]];
-    const predicted = test.scores[k] >= (Number.isNaN(th) ? globalThreshold : th);
-    const actual = test.labels[k] === 1;
-    if (predicted && actual) tp++;
-    else if (predicted) fp++;
-    else if (actual) fn++;
-    if (predicted === actual) correct++;
-  }
-  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
-  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
+    return s >= (Number.isNaN(th) ? globalThreshold : th) ? 1 : 0;
+  });
+  // scikit-learn's definitions, via @kd/eval (references first, as sklearn).
+  const prf = precisionRecallFscoreSupport(labels, predicted, {
+    average: 'binary',
+    zero_division: 0,
+  });
   return {
-    auc: rocAuc(test.scores, test.labels),
-    accuracy: test.scores.length === 0 ? Number.NaN : correct / test.scores.length,
-    precision,
-    recall,
-    f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
+    auc: rocAucScore(labels, Array.from(test.scores)) as number,
+    accuracy: accuracyScore(labels, predicted),
+    precision: prf.precision as number,
+    recall: prf.recall as number,
+    f1: prf.fscore as number,
     thresholds,
     globalThreshold,
   };

@@ -1,6 +1,7 @@
+import { filteredRank } from '@kd/eval';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KgModel } from './model.js';
-import { type RankingMetrics, rankingMetrics, rankOfTarget, type TieMode } from './ranking.js';
+import { type RankingMetrics, rankingMetrics, type TieMode } from './ranking.js';
 import { type TripleFilter, type Triples, tripleCount } from './triples.js';
 
 export interface LinkPredictionOptions {
@@ -56,17 +57,21 @@ export function evaluateLinkPrediction(
       for (let b = 0; b < end - start; b++) {
         const row = (s: ArrayLike<number> & { subarray?: unknown }, k: number) =>
           (s as Float32Array).subarray(k * numEntities, (k + 1) * numEntities);
-        tailRanks[start + b] = rankOfTarget(
+        tailRanks[start + b] = filteredRank(
           row(tailScores, b),
           t[b],
-          filtered ? filter.tailsOf(h[b], r[b]) : [],
+          filtered ? asList(filter.tailsOf(h[b], r[b])) : undefined,
           ties,
+          true,
+          'evaluateLinkPrediction.tail',
         );
-        headRanks[start + b] = rankOfTarget(
+        headRanks[start + b] = filteredRank(
           row(headScores, b),
           h[b],
-          filtered ? filter.headsOf(r[b], t[b]) : [],
+          filtered ? asList(filter.headsOf(r[b], t[b])) : undefined,
           ties,
+          true,
+          'evaluateLinkPrediction.head',
         );
       }
     }
@@ -84,6 +89,11 @@ export function evaluateLinkPrediction(
     tailRanks,
     headRanks,
   };
+}
+
+/** Known-true candidates as the number list @kd/eval takes (it only reads them). */
+function asList(ids: Int32Array): readonly number[] {
+  return ids as unknown as readonly number[];
 }
 
 /** Scores of a set of triples in eval mode (one encoder pass). */

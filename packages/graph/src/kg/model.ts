@@ -1,10 +1,10 @@
 import { type Rng, ValidationError } from '@kd/core';
+import { Module, ModuleList } from '@kd/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EdgeIndex } from '../edge-index.js';
 import { GATConv } from '../layers/gat.js';
 import { RGCNConv } from '../layers/rgcn.js';
 import { dropout } from '../nn/dropout.js';
-import { Module } from '../nn/module.js';
 import { gatherRows } from '../scatter.js';
 import { type KgScorer, makeScorer, type ScorerId } from './scorers.js';
 import { type Triples, tripleGraph } from './triples.js';
@@ -46,7 +46,7 @@ export interface KgModelOptions {
 /** R-GCN or GAT layers that refine entity embeddings over the training graph. */
 class KgEncoder extends Module {
   readonly kind: 'rgcn' | 'gat';
-  readonly layers: (RGCNConv | GATConv)[] = [];
+  readonly layers: ModuleList<RGCNConv | GATConv>;
   readonly p: number;
   readonly #rng: Rng;
 
@@ -55,6 +55,7 @@ class KgEncoder extends Module {
     this.kind = options.type;
     this.p = options.dropout ?? 0;
     const n = options.layers ?? 2;
+    this.layers = this.addModule('layers', new ModuleList<RGCNConv | GATConv>());
     for (let l = 0; l < n; l++) {
       let layer: RGCNConv | GATConv;
       if (options.type === 'rgcn') {
@@ -77,7 +78,7 @@ class KgEncoder extends Module {
         }
         layer = new GATConv({ inChannels: width, outChannels: width / heads, heads }, rng);
       }
-      this.layers.push(this.addModule(`layers.${l}`, layer));
+      this.layers.push(layer);
     }
     this.#rng = rng.fork('kg-encoder.dropout');
   }
@@ -85,7 +86,7 @@ class KgEncoder extends Module {
   forward(x: tf.Tensor2D, edgeIndex: EdgeIndex, edgeType: Int32Array): tf.Tensor2D {
     return tf.tidy(() => {
       let h = x;
-      this.layers.forEach((layer, l) => {
+      [...this.layers].forEach((layer, l) => {
         h =
           layer instanceof RGCNConv
             ? layer.forward(h, edgeIndex, edgeType)

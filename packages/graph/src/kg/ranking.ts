@@ -1,64 +1,14 @@
-import { NumericError, ValidationError } from '@kd/core';
+import { ValidationError } from '@kd/core';
 
 /**
- * How a tie between the true entity and other candidates is ranked:
+ * How a tie between the true entity and other candidates is ranked (the
+ * ranks themselves come from @kd/eval's `filteredRank`):
  * `optimistic` puts the true one first, `pessimistic` last, `realistic` at
  * the mean of the two (the expected rank under a random order; PyKEEN's
  * default, and what Sun et al. 2020 recommend after finding that optimistic
  * ties inflate some published results).
  */
 export type TieMode = 'realistic' | 'optimistic' | 'pessimistic';
-
-/**
- * Rank of `scores[target]` among `scores` (higher is better), ignoring the
- * candidates in `filtered` other than the target itself (the filtered
- * setting of Bordes et al. 2013). Ranks start at 1.
- */
-export function rankOfTarget(
-  scores: ArrayLike<number>,
-  target: number,
-  filtered: ArrayLike<number> = [],
-  ties: TieMode = 'realistic',
-): number {
-  const s = scores[target];
-  if (Number.isNaN(s)) {
-    throw new NumericError(`score of the true entity ${target} is NaN`, { where: 'rankOfTarget' });
-  }
-  let greater = 0;
-  let equal = 0;
-  for (let e = 0; e < scores.length; e++) {
-    if (e === target) continue;
-    const v = scores[e];
-    if (v > s) greater++;
-    else if (v === s) equal++;
-    else if (Number.isNaN(v)) {
-      throw new NumericError(`score of candidate ${e} is NaN`, { where: 'rankOfTarget' });
-    }
-  }
-  // Filtered candidates are removed from whichever count they fell in (once
-  // each, however often a known triple repeats across the splits).
-  const seen = new Set<number>();
-  for (let k = 0; k < filtered.length; k++) {
-    const e = filtered[k];
-    if (e === target || seen.has(e)) continue;
-    seen.add(e);
-    const v = scores[e];
-    if (v > s) greater--;
-    else if (v === s) equal--;
-  }
-  switch (ties) {
-    case 'optimistic':
-      return 1 + greater;
-    case 'pessimistic':
-      return 1 + greater + equal;
-    case 'realistic':
-      return 1 + greater + equal / 2;
-    default:
-      throw new ValidationError(
-        `ties must be realistic, optimistic or pessimistic, got ${ties as string}`,
-      );
-  }
-}
 
 export interface RankingMetrics {
   /** Mean reciprocal rank. */
@@ -70,7 +20,11 @@ export interface RankingMetrics {
   count: number;
 }
 
-/** MRR, MR and Hits@k of a list of ranks (the KG link-prediction summary). */
+/**
+ * MRR, MR and Hits@k of a list of ranks — the summary @kd/eval's
+ * `linkPrediction` gives, for ranks already computed once per query so that
+ * tail, head and pooled summaries share them.
+ */
 export function rankingMetrics(
   ranks: ArrayLike<number>,
   ks: readonly number[] = [1, 3, 10],

@@ -111,7 +111,7 @@ export function trainKnowledgeGraph(
             .slice(0, options.validationSample),
         )
       : data.valid;
-  const optimizer = new ParamOptimizer(model.parameterMap(), options.optimizer);
+  const optimizer = new ParamOptimizer(model.trainableParameters(), options.optimizer);
   const orderRng = rng.fork('order');
   const negRng = rng.fork('negatives');
   const history: KgEpochLog[] = [];
@@ -143,7 +143,7 @@ export function trainKnowledgeGraph(
         const mrr = evaluateLinkPrediction(model, validSet, allFilter).both.mrr;
         log.validMrr = mrr;
         if (!best || mrr > best.mrr) {
-          best = { mrr, epoch, state: model.stateDict() };
+          best = { mrr, epoch, state: snapshot(model) };
           stale = 0;
         } else if (options.patience && ++stale >= options.patience) {
           log.ms = performance.now() - t0;
@@ -165,6 +165,20 @@ export function trainKnowledgeGraph(
     bestEpoch: best?.epoch ?? history.length,
     bestValidMrr: best?.mrr,
   };
+}
+
+/** Copies of the current weights (`stateDict()` hands out the live variables). */
+function snapshot(model: KgModel): Record<string, StoredTensor> {
+  return Object.fromEntries(
+    Object.entries(model.stateDict()).map(([k, v]) => [
+      k,
+      {
+        dtype: 'float32' as const,
+        shape: [...v.shape],
+        data: (v.dataSync() as Float32Array).slice(),
+      },
+    ]),
+  );
 }
 
 interface BatchContext {

@@ -1,10 +1,11 @@
 import type { Rng } from '@kd/core';
+import type { Linear } from '@kd/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { addSelfLoops, EdgeIndex, type EdgeIndexLike, removeSelfLoops } from '../edge-index.js';
 import { adjacency, type MessageContext, MessagePassing } from '../message-passing.js';
 import { dropout } from '../nn/dropout.js';
-import { glorot, zeros } from '../nn/init.js';
-import { Linear } from '../nn/linear.js';
+import { glorot, withDefaults, zeros } from '../nn/init.js';
+import { glorotLinear, linearForward } from '../nn/linear.js';
 import { gatherRows } from '../scatter.js';
 import { segmentSoftmax } from '../segment.js';
 import { type SparseMatrix, spmm } from '../sparse.js';
@@ -46,20 +47,12 @@ export class GATConv extends MessagePassing<GatInputs> {
 
   constructor(options: GATConvOptions, rng: Rng) {
     super('sum');
-    this.options = {
-      heads: 1,
-      concat: true,
-      negativeSlope: 0.2,
-      dropout: 0,
-      addSelfLoops: true,
-      bias: true,
-      ...options,
-    };
-    const { inChannels, outChannels: c, heads: h } = this.options;
-    this.lin = this.addModule(
-      'lin',
-      new Linear(inChannels, h * c, rng, { bias: false, weightInitializer: 'glorot' }),
+    this.options = withDefaults(
+      { heads: 1, concat: true, negativeSlope: 0.2, dropout: 0, addSelfLoops: true, bias: true },
+      options,
     );
+    const { inChannels, outChannels: c, heads: h } = this.options;
+    this.lin = this.addModule('lin', glorotLinear(inChannels, h * c, rng));
     this.attSrc = this.addParameter('att_src', { data: glorot([1, h, c], rng), shape: [1, h, c] });
     this.attDst = this.addParameter('att_dst', { data: glorot([1, h, c], rng), shape: [1, h, c] });
     if (this.options.bias) {
@@ -93,7 +86,7 @@ export class GATConv extends MessagePassing<GatInputs> {
     const { heads: h, outChannels: c } = this.options;
     let alphaOut: tf.Tensor2D | undefined;
     const out = tf.tidy(() => {
-      const xs = this.lin.forward(x);
+      const xs = linearForward(this.lin, x);
       const x3 = tf.reshape(xs, [n, h, c]);
       const aSrc = tf.sum(tf.mul(x3, this.attSrc), -1);
       const aDst = tf.sum(tf.mul(x3, this.attDst), -1);

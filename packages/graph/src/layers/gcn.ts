@@ -1,4 +1,5 @@
 import { type Rng, ShapeError } from '@kd/core';
+import type { Linear } from '@kd/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   addRemainingSelfLoops,
@@ -7,8 +8,8 @@ import {
   gatherEdgeValues,
 } from '../edge-index.js';
 import { adjacency, type MessageContext, MessagePassing } from '../message-passing.js';
-import { zeros } from '../nn/init.js';
-import { Linear } from '../nn/linear.js';
+import { withDefaults, zeros } from '../nn/init.js';
+import { glorotLinear, linearForward } from '../nn/linear.js';
 import { gatherRows, scatterAdd } from '../scatter.js';
 import { type SparseMatrix, spmm } from '../sparse.js';
 
@@ -97,21 +98,11 @@ export class GCNConv extends MessagePassing<GcnInputs> {
 
   constructor(options: GCNConvOptions, rng: Rng) {
     super('sum');
-    this.options = {
-      improved: false,
-      cached: false,
-      addSelfLoops: true,
-      normalize: true,
-      bias: true,
-      ...options,
-    };
-    this.lin = this.addModule(
-      'lin',
-      new Linear(options.inChannels, options.outChannels, rng, {
-        bias: false,
-        weightInitializer: 'glorot',
-      }),
+    this.options = withDefaults(
+      { improved: false, cached: false, addSelfLoops: true, normalize: true, bias: true },
+      options,
     );
+    this.lin = this.addModule('lin', glorotLinear(options.inChannels, options.outChannels, rng));
     if (this.options.bias) {
       this.bias = this.addParameter('bias', {
         data: zeros([options.outChannels]),
@@ -131,9 +122,14 @@ export class GCNConv extends MessagePassing<GcnInputs> {
     if (this.#cache?.input === edgeIndex) return this.#cache.graph;
     const graph = gcnNorm(edgeIndex, edgeWeight, this.options);
     if (this.options.cached) {
-      this.resetCache();
-      if (graph.weight instanceof tf.Tensor) tf.keep(graph.weight);
-      this.#cache = { input: edgeIndex, graph };
+      // Cached as numbers, so no tensor outlives the call; like PyG's cache,
+      // later calls do not differentiate through learnable edge weights.
+      const w =
+        graph.weight instanceof tf.Tensor
+          ? (graph.weight.dataSync() as Float32Array).slice()
+          : graph.weight;
+      this.#cache = { input: edgeIndex, graph: { edgeIndex: graph.edgeIndex, weight: w } };
+      return this.#cache.graph;
     }
     return graph;
   }
@@ -147,7 +143,7 @@ export class GCNConv extends MessagePassing<GcnInputs> {
     const ei = EdgeIndex.from(edgeIndex, n, 'GCNConv.edgeIndex');
     return tf.tidy(() => {
       const { edgeIndex: norm, weight } = this.normalized(ei, edgeWeight);
-      const h = this.lin.forward(x);
+      const h = linearForward(this.lin, x);
       const out = this.propagate(norm, { x: h, weight }) as tf.Tensor2D;
       return this.bias ? tf.add(out, this.bias) : out;
     });
@@ -165,14 +161,8 @@ export class GCNConv extends MessagePassing<GcnInputs> {
     return spmm(adjacency(ctx.edgeIndex), ctx.inputs.weight, ctx.inputs.x);
   }
 
+  /** Forgets the cached normalisation (PyG's `_cached_edge_index = None`). */
   resetCache(): void {
-    const w = this.#cache?.graph.weight;
-    if (w instanceof tf.Tensor) w.dispose();
     this.#cache = undefined;
-  }
-
-  override dispose(): void {
-    this.resetCache();
-    super.dispose();
   }
 }

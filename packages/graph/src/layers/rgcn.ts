@@ -1,8 +1,8 @@
 import { type Rng, ValidationError } from '@kd/core';
+import { Module } from '@kd/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { EdgeIndex, type EdgeIndexLike } from '../edge-index.js';
-import { glorot, zeros } from '../nn/init.js';
-import { Module } from '../nn/module.js';
+import { glorot, withDefaults, zeros } from '../nn/init.js';
 import { scatterAdd } from '../scatter.js';
 import { SparseMatrix, spmm } from '../sparse.js';
 
@@ -77,7 +77,7 @@ export class RGCNConv extends Module {
 
   constructor(options: RGCNConvOptions, rng: Rng) {
     super();
-    this.options = { aggr: 'mean', rootWeight: true, bias: true, ...options };
+    this.options = withDefaults({ aggr: 'mean' as const, rootWeight: true, bias: true }, options);
     const {
       inChannels: i,
       outChannels: o,

@@ -1,8 +1,9 @@
 import type { Rng } from '@kd/core';
+import { Linear } from '@kd/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { EdgeIndex, type EdgeIndexLike } from '../edge-index.js';
 import { adjacency, type MessageContext, MessagePassing } from '../message-passing.js';
-import { Linear } from '../nn/linear.js';
+import { withDefaults } from '../nn/init.js';
 import { spmm } from '../sparse.js';
 
 export interface SAGEConvOptions {
@@ -28,23 +29,20 @@ export class SAGEConv extends MessagePassing {
   readonly linR: Linear | undefined;
 
   constructor(options: SAGEConvOptions, rng: Rng) {
-    const opts = {
-      aggr: 'mean' as const,
-      normalize: false,
-      rootWeight: true,
-      bias: true,
-      ...options,
-    };
+    const opts = withDefaults(
+      { aggr: 'mean' as const, normalize: false, rootWeight: true, bias: true },
+      options,
+    );
     super(opts.aggr);
     this.options = opts;
     this.linL = this.addModule(
       'lin_l',
-      new Linear(opts.inChannels, opts.outChannels, rng, { bias: opts.bias }),
+      new Linear(opts.inChannels, opts.outChannels, { rng, bias: opts.bias }),
     );
     if (opts.rootWeight) {
       this.linR = this.addModule(
         'lin_r',
-        new Linear(opts.inChannels, opts.outChannels, rng, { bias: false }),
+        new Linear(opts.inChannels, opts.outChannels, { rng, bias: false }),
       );
     }
   }
@@ -52,12 +50,12 @@ export class SAGEConv extends MessagePassing {
   forward(x: tf.Tensor2D, edgeIndex: EdgeIndexLike): tf.Tensor2D {
     const ei = EdgeIndex.from(edgeIndex, x.shape[0], 'SAGEConv.edgeIndex');
     return tf.tidy(() => {
-      let out = this.linL.forward(this.propagate(ei, { x }) as tf.Tensor2D);
+      let out = this.linL.forward(this.propagate(ei, { x })) as tf.Tensor2D;
       if (this.linR) out = tf.add(out, this.linR.forward(x));
       if (this.options.normalize) {
         // F.normalize(p=2, eps=1e-12): x / max(‖x‖, eps).
         const norm = tf.maximum(tf.norm(out, 2, 1, true), 1e-12);
-        out = tf.div(out, norm);
+        out = tf.div(out, norm) as tf.Tensor2D;
       }
       return out;
     });

@@ -5,11 +5,15 @@ import type { Rng } from '@kd/core';
  * from kd's seeded `Rng` so every backend starts from the same numbers.
  */
 
+/** PyG `glorot`'s bound √(6 / (size(−2) + size(−1))). */
+export function glorotBound(rows: number, cols: number): number {
+  return Math.sqrt(6 / (rows + cols));
+}
+
 /** PyG `glorot`: U(−a, a) with a = √(6 / (size(−2) + size(−1))). */
 export function glorot(shape: readonly number[], rng: Rng): Float32Array {
   const size = shape.reduce((a, d) => a * d, 1);
-  const fanSum = (shape.at(-2) ?? 1) + (shape.at(-1) ?? 1);
-  const a = Math.sqrt(6 / fanSum);
+  const a = glorotBound(shape.at(-2) ?? 1, shape.at(-1) ?? 1);
   return rng.uniformArray(size, -a, a);
 }
 
@@ -38,4 +42,14 @@ export function xavierUniform(
 
 export function zeros(shape: readonly number[]): Float32Array {
   return new Float32Array(shape.reduce((a, d) => a * d, 1));
+}
+
+/**
+ * `{ ...defaults, ...options }` where options left `undefined` keep the
+ * default (a spread would overwrite it with `undefined`).
+ */
+export function withDefaults<D extends object, O extends object>(defaults: D, options: O): D & O {
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) out[k] = v;
+  return out as D & O;
 }

@@ -1,10 +1,10 @@
 import type { Rng } from '@kd/core';
+import { Module } from '@kd/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EdgeIndex } from '../edge-index.js';
 import { GATConv } from '../layers/gat.js';
 import { GCNConv } from '../layers/gcn.js';
 import { dropout, sparseDropout } from '../nn/dropout.js';
-import { Module } from '../nn/module.js';
 import { SparseMatrix } from '../sparse.js';
 
 /** Node features: dense `[N, F]`, or sparse bag-of-words rows. */

@@ -111,7 +111,7 @@ export function trainNodeClassifier(
   options: TrainNodeOptions,
 ): NodeTrainResult {
   checkData(data);
-  const optimizer = new ParamOptimizer(model.parameterMap(), options.optimizer);
+  const optimizer = new ParamOptimizer(model.trainableParameters(), options.optimizer);
   const history: EpochLog[] = [];
   let best: EpochLog | undefined;
   let bestAcc = -1;

@@ -1,8 +1,12 @@
 import { ValidationError } from '@kd/core';
+import { adam, adamw, Optimizer } from '@kd/optim';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface OptimizerOptions {
-  /** `adam` (torch.optim.Adam: weight decay added to the gradient, as L2) or `adamw` (decoupled). */
+  /**
+   * `adam` (torch.optim.Adam: weight decay added to the gradient as L2, as
+   * PyG's examples and Kipf & Welling use it) or `adamw` (decoupled decay).
+   */
   name: 'adam' | 'adamw';
   lr: number;
   betas?: [number, number];
@@ -16,59 +20,60 @@ export interface OptimizerOptions {
 }
 
 /**
- * One optimisation step over named parameters. Backed by tfjs' Adam (whose
- * update is torch's: bias-corrected moments, ε outside the square root) with
- * torch's ε = 1e-8 passed explicitly; weight decay is applied here so that it
- * follows torch's semantics for `adam` (g ← g + λθ) and `adamw`
- * (θ ← θ(1 − lr·λ) before the step).
+ * One optimisation step over a module's named parameters with @kd/optim's
+ * torch-exact Adam/AdamW (state keyed by parameter name).
  */
 export class ParamOptimizer {
   readonly options: Required<OptimizerOptions>;
-  readonly #params: [string, tf.Variable][];
-  readonly #decays: Set<string>;
-  readonly #opt: tf.AdamOptimizer;
+  readonly optimizer: Optimizer;
+  readonly #params: Record<string, tf.Variable>;
 
   constructor(params: Record<string, tf.Variable>, options: OptimizerOptions) {
     if (!(options.lr > 0)) throw new ValidationError(`lr must be > 0, got ${options.lr}`);
-    this.options = { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decay: [''], ...options };
-    this.#params = Object.entries(params).filter(([, v]) => v.trainable);
-    this.#decays = new Set(
-      this.#params
-        .map(([n]) => n)
-        .filter((n) => this.options.decay.some((prefix) => n.startsWith(prefix))),
-    );
-    const [b1, b2] = this.options.betas;
-    this.#opt = tf.train.adam(this.options.lr, b1, b2, this.options.eps);
+    // Explicit so that options given as `undefined` (unset in a recipe) take the defaults.
+    this.options = {
+      name: options.name,
+      lr: options.lr,
+      betas: options.betas ?? [0.9, 0.999],
+      eps: options.eps ?? 1e-8,
+      weightDecay: options.weightDecay ?? 0,
+      decay: options.decay ?? [''],
+    };
+    this.#params = Object.fromEntries(Object.entries(params).filter(([, v]) => v.trainable));
+    const { name, lr, betas, eps, weightDecay, decay } = this.options;
+    const noDecay = (n: string) => !decay.some((prefix) => n.startsWith(prefix));
+    const rule =
+      name === 'adamw'
+        ? adamw({ lr, betas, eps, weightDecay, noDecay })
+        : adam({ lr, betas, eps, weightDecay, noDecay });
+    this.optimizer = new Optimizer(rule);
   }
 
   /** Names of the parameters weight decay applies to. */
   get decayed(): string[] {
-    return [...this.#decays];
+    return Object.keys(this.#params).filter((n) => this.options.decay.some((p) => n.startsWith(p)));
   }
 
   /** Computes the gradients of `loss`, applies one update and returns the loss value. */
   step(loss: () => tf.Scalar): number {
-    const vars = this.#params.map(([, v]) => v);
-    const { value, grads } = tf.variableGrads(loss, vars);
+    const entries = Object.entries(this.#params);
+    const { value, grads } = tf.variableGrads(
+      loss,
+      entries.map(([, v]) => v),
+    );
     const lossValue = value.dataSync()[0];
-    const { weightDecay: wd, name, lr } = this.options;
-    tf.tidy(() => {
-      const named: Record<string, tf.Tensor> = {};
-      for (const [n, v] of this.#params) {
-        const g = grads[v.name];
-        if (!g) continue;
-        const decays = wd > 0 && this.#decays.has(n);
-        if (decays && name === 'adamw') v.assign(tf.mul(v, 1 - lr * wd));
-        named[v.name] = decays && name === 'adam' ? tf.add(g, tf.mul(v, wd)) : g;
-      }
-      this.#opt.applyGradients(named as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
-    });
-    value.dispose();
-    tf.dispose(Object.values(grads));
+    const named: Record<string, tf.Tensor> = {};
+    for (const [n, v] of entries) if (grads[v.name]) named[n] = grads[v.name];
+    try {
+      this.optimizer.step(this.#params, named);
+    } finally {
+      value.dispose();
+      tf.dispose(Object.values(grads));
+    }
     return lossValue;
   }
 
   dispose(): void {
-    this.#opt.dispose();
+    this.optimizer.dispose();
   }
 }
