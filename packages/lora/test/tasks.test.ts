@@ -102,7 +102,7 @@ describe('lora-qqp (tiny sizes)', () => {
     expect(result.summary.full_accuracy).toBeDefined();
     // A resumed run finds all six runs checkpointed and trains nothing: same numbers.
     const state = (await store.latest()) as CheckpointState;
-    expect((state.extra?.runs as unknown[]).length).toBe(6);
+    expect(state.extra?.runs).toHaveLength(6);
     const again = await run('lora-qqp', options, context(store));
     expect(again.tables[0].rows).toEqual(table.rows);
   });
