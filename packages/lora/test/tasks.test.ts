@@ -139,7 +139,7 @@ describe('lora-generative (tiny sizes)', () => {
 
 describe('bundled recipes', () => {
   const dir = new URL('../recipes/', import.meta.url);
-  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('zz-'));
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
   it.each(files)('%s validates in both profiles', (file) => {
     const text = readFileSync(new URL(file, dir), 'utf8');
     for (const profile of ['quick', 'full'] as const) {

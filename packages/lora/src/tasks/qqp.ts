@@ -309,7 +309,7 @@ export const qqpTask = defineEntry({
       if (loaded) {
         baseHF = loaded.files;
         vocab = loaded.vocab;
-        baseNote = `Base encoder loaded from ${o.base.path} (MLM-pretrained on the training rows' question pairs by the lora-qqp-base recipe).`;
+        baseNote = `Base encoder loaded from ${o.base.path} (MLM-pretrained on the training rows' question pairs by recipes/qqp-base.yaml).`;
       } else {
         const base: PretrainedBase = await pretrainBase({
           rows: splits.train,
