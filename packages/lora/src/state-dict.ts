@@ -108,6 +108,17 @@ export function adapterStateDict(
       if (b && layer.specs.has(name)) put(`${path}.base_layer.bias`, b);
     }
   }
+  // PEFT's save_embedding_layers="auto": a targeted `embed_tokens`/`lm_head` is saved in full.
+  if (embeddingTargeted(config.targetModules, lora.targets(name))) {
+    for (const [path, layer] of lora.layers()) {
+      if (
+        layer.specs.has(name) &&
+        EMBEDDING_LAYER_NAMES.includes(path.split('.').at(-1) as string)
+      ) {
+        put(`${path}.base_layer.weight`, layer.baseWeight);
+      }
+    }
+  }
   for (const path of lora.modulesToSave(name)) {
     const saved = lora.savedModule(path);
     if (!saved) continue;
@@ -118,6 +129,24 @@ export function adapterStateDict(
     }
   }
   return out;
+}
+
+/** PEFT's `EMBEDDING_LAYER_NAMES`: targeting one of these makes PEFT save the whole layer. */
+const EMBEDDING_LAYER_NAMES = ['embed_tokens', 'lm_head'];
+
+/**
+ * PEFT's `embedding_is_targeted`: a list naming `embed_tokens` or `lm_head`
+ * exactly, or a regex that matched a module with one of those names.
+ */
+function embeddingTargeted(
+  targets: readonly string[] | string | null,
+  adapted: readonly string[],
+): boolean {
+  if (targets === null) return false;
+  if (typeof targets === 'string') {
+    return adapted.some((p) => EMBEDDING_LAYER_NAMES.includes(p.split('.').at(-1) as string));
+  }
+  return targets.some((t) => EMBEDDING_LAYER_NAMES.includes(t));
 }
 
 /** What was loaded (and, with `strict: false`, what was not). */
@@ -252,6 +281,15 @@ export function loadAdapterStateDict(
         value,
       });
       continue;
+    }
+    // Full base weights PEFT saves with a targeted embed_tokens / lm_head (or a resized vocabulary).
+    if (key.endsWith('.base_layer.weight')) {
+      const layer = layers.get(key.slice(0, -'.base_layer.weight'.length));
+      if (layer) {
+        checkShape(fullKey, key, value.shape, [...layer.baseWeight.shape], where);
+        assignments.push({ key, target: { kind: 'param', p: layer.baseWeight }, value });
+        continue;
+      }
     }
     const savedPath = saved.find((p) => key.startsWith(`${p}.`));
     if (savedPath) {

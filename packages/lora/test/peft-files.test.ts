@@ -457,3 +457,41 @@ describe('bad adapters fail loudly, naming the module, and leave the model as it
     expect(adapterConfigJson(loraConfig({}))).not.toHaveProperty('shiny_new_option');
   });
 });
+
+describe("PEFT's save_embedding_layers='auto'", () => {
+  it('a targeted embed_tokens is saved in full as <path>.base_layer.weight, and loads back', async () => {
+    const { LlamaForCausalLM } = await import('@kd/nn');
+    const make = () =>
+      new LlamaForCausalLM(
+        {
+          vocabSize: 16,
+          hiddenSize: 8,
+          intermediateSize: 12,
+          numHiddenLayers: 1,
+          numAttentionHeads: 2,
+          maxPositionEmbeddings: 8,
+        },
+        { seed: 2 },
+      );
+    const lora = LoraModel.wrap(make(), { r: 2, targetModules: ['embed_tokens', 'q_proj'] });
+    const keys = Object.keys(
+      decodeSafetensors(saveAdapter(lora)['adapter_model.safetensors']).tensors,
+    ).sort();
+    expect(keys).toEqual([
+      'base_model.model.model.embed_tokens.base_layer.weight',
+      'base_model.model.model.embed_tokens.lora_embedding_A',
+      'base_model.model.model.embed_tokens.lora_embedding_B',
+      'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight',
+      'base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight',
+    ]);
+    const files = saveAdapter(lora);
+    const { report } = loadAdapter(make(), {
+      config: files['adapter_config.json'],
+      weights: files['adapter_model.safetensors'],
+    });
+    expect(report.modules.sort()).toEqual([
+      'model.embed_tokens',
+      'model.layers.0.self_attn.q_proj',
+    ]);
+  });
+});
