@@ -2,12 +2,7 @@ import { NotFoundError, Rng, ValidationError } from '@kd/core';
 import { Conv1D, Embedding, Linear, type Module, type Parameter } from '@kd/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LoraConfig, type LoraConfigInput, loraConfig, loraScaling } from './config.js';
-import {
-  type AdapterSpec,
-  LoraEmbedding,
-  type LoraLayer,
-  LoraLinear,
-} from './layers/lora-layer.js';
+import { type AdapterSpec, LoraEmbedding, LoraLayer, LoraLinear } from './layers/lora-layer.js';
 import { ORIGINAL, SavedModule } from './modules-to-save.js';
 import { findModulesToSave, findTargets, patternValue, resolveTargetModules } from './targets.js';
 
@@ -177,7 +172,11 @@ export class LoraModel {
       if (!layer) {
         if (module instanceof Linear || module instanceof Conv1D) layer = new LoraLinear(module);
         else if (module instanceof Embedding) layer = new LoraEmbedding(module);
-        else throw new ValidationError(`cannot adapt "${path}" (${module.constructor.name})`);
+        else if (module instanceof LoraLayer) {
+          throw new ValidationError(
+            `"${path}" already carries adapters of another LoraModel; add adapters through that one (addAdapter) or unload it first`,
+          );
+        } else throw new ValidationError(`cannot adapt "${path}" (${module.constructor.name})`);
         this.model.replaceModule(path, layer);
         this.#layers.set(path, layer);
         layer.activeAdapters = [...this.#active];

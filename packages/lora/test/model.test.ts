@@ -454,3 +454,11 @@ describe('PiSSA and OLoRA', () => {
     ).toThrowError(/shares a weight/);
   });
 });
+
+describe('wrapping twice', () => {
+  it('a second LoraModel on an adapted model says to use the first one', () => {
+    const model = tinyBert();
+    LoraModel.wrap(model, { r: 2 });
+    expect(() => LoraModel.wrap(model, { r: 2 })).toThrowError(/another LoraModel/);
+  });
+});
