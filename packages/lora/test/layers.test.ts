@@ -182,23 +182,25 @@ describe('gradients match finite differences', () => {
     y.reduce((s, row, i) => s + row.reduce((t, v, j) => t + Math.tanh(v) * c[i][j], 0), 0);
   const tfLoss = (y: tf.Tensor) => tf.sum(tf.mul(tf.tanh(y), tf.tensor2d(flat(c), [N, OUT])));
 
-  it('LoRA: dL/dA and dL/dB (base frozen: no gradient)', () => {
-    const s = spec();
-    const { layer, plain, x, xt } = setup(s, 11);
-    const f = layer.factors('default');
-    const { grads } = tf.variableGrads(() => tfLoss(layer.forward(xt)) as tf.Scalar, [f.a, f.b]);
-    const gA = grads[f.a.name].dataSync();
-    const gB = grads[f.b.name].dataSync();
-    const numA = fd(flat(plain.a), (v) =>
-      lossOf(loraForward(x, plain.w, plain.b, fromFlat(v, R, IN), plain.bm, s.scaling)),
-    );
-    const numB = fd(flat(plain.bm), (v) =>
-      lossOf(loraForward(x, plain.w, plain.b, plain.a, fromFlat(v, OUT, R), s.scaling)),
-    );
-    // float32 analytic vs float64 numeric on O(1) gradients: 1e-4 absolute.
-    expect(maxAbsDiff(gA, numA)).toBeLessThan(1e-4);
-    expect(maxAbsDiff(gB, numB)).toBeLessThan(1e-4);
-  });
+  for (const useRslora of [false, true]) {
+    it(`${useRslora ? 'rsLoRA' : 'LoRA'}: dL/dA and dL/dB`, () => {
+      const s = spec({ useRslora });
+      const { layer, plain, x, xt } = setup(s, 11);
+      const f = layer.factors('default');
+      const { grads } = tf.variableGrads(() => tfLoss(layer.forward(xt)) as tf.Scalar, [f.a, f.b]);
+      const gA = grads[f.a.name].dataSync();
+      const gB = grads[f.b.name].dataSync();
+      const numA = fd(flat(plain.a), (v) =>
+        lossOf(loraForward(x, plain.w, plain.b, fromFlat(v, R, IN), plain.bm, s.scaling)),
+      );
+      const numB = fd(flat(plain.bm), (v) =>
+        lossOf(loraForward(x, plain.w, plain.b, plain.a, fromFlat(v, OUT, R), s.scaling)),
+      );
+      // float32 analytic vs float64 numeric on O(1) gradients: 1e-4 absolute.
+      expect(maxAbsDiff(gA, numA)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(gB, numB)).toBeLessThan(1e-4);
+    });
+  }
 
   it('DoRA: dL/dA, dL/dB, dL/dm with the norm held constant (detached, as PEFT)', () => {
     const s = spec({ useDora: true });
