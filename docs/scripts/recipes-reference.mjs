@@ -7,7 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KINDS, parseRecipeText, Registry } from '@kd/core';
 import { z } from 'zod';
-import { optionTable } from './schema-table.mjs';
+import { optionTable, prose } from './schema-table.mjs';
 import { docsDir, repoDir } from './workspace.mjs';
 
 const require = createRequire(join(docsDir, 'package.json'));
@@ -74,7 +74,7 @@ export async function cliRegistry() {
  * A recipe's `plugins:` module, resolved as the package that ships the recipe
  * resolves it (the CLI imports it the same way when it runs the recipe).
  */
-async function importPlugin(spec, recipePath) {
+export async function importPlugin(spec, recipePath) {
   let resolved;
   for (const from of [recipePath, join(docsDir, 'package.json')]) {
     try {
@@ -101,7 +101,7 @@ function entrySection(entry) {
     '',
     `\`${entry.kind}:${entry.id}\` · from \`${entry.plugin.name}\` ${entry.plugin.version}`,
     '',
-    entry.description,
+    prose(entry.description),
     '',
     optionTable(schema),
     '',
@@ -183,7 +183,7 @@ export async function generateRecipesReference({
     '| --- | --- | --- |',
     ...recipes.map((r) => {
       const task = taskIds.has(r.task) ? `[\`${r.task}\`](./task#${r.task})` : `\`${r.task}\``;
-      return `| \`${r.name}\` | ${task} | ${(r.description ?? '').replaceAll('|', '\\|')} |`;
+      return `| \`${r.name}\` | ${task} | ${prose(r.description ?? '').replaceAll('|', '\\|')} |`;
     }),
     '',
     `Recipe files: ${recipes.map((r) => `\`${relative(repoDir, r.path).replaceAll('\\', '/')}\``).join(', ')}.`,

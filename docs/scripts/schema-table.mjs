@@ -40,7 +40,8 @@ export function typeOf(schema) {
         const keys = Object.keys(schema.properties).map((k) =>
           (schema.required ?? []).includes(k) ? k : `${k}?`,
         );
-        return `{ ${keys.join(', ')} }`;
+        // Long objects get their own rows below; keep the type short.
+        return keys.length <= 3 ? `{ ${keys.join(', ')} }` : 'object';
       }
       if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) {
         const key = schema.propertyNames ? typeOf(schema.propertyNames) : 'string';
@@ -124,6 +125,10 @@ export function optionRows(schema, { prefix = '', depth = 3 } = {}) {
 
 const cell = (text) => String(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
 
+/** Plain text for Markdown that Vue also parses: no tags, no interpolation. */
+export const prose = (text) =>
+  String(text).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
 /** A Markdown table of the rows (or a sentence when there are none). */
 export function optionTable(schema) {
   const rows = optionRows(schema);
@@ -136,7 +141,9 @@ export function optionTable(schema) {
   for (const r of rows) {
     const def =
       r.default !== undefined ? `\`${cell(r.default)}\`` : r.required ? '**required**' : '';
-    lines.push(`| \`${cell(r.name)}\` | \`${cell(r.type)}\` | ${def} | ${cell(r.description)} |`);
+    lines.push(
+      `| \`${cell(r.name)}\` | \`${cell(r.type)}\` | ${def} | ${cell(prose(r.description))} |`,
+    );
   }
   return lines.join('\n');
 }

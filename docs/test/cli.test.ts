@@ -40,7 +40,9 @@ describe('CLI guide', () => {
   it('validate.sh reports the bad option and exits 2', () => {
     const r = sh('validate.sh');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/epochs: expected number/);
+    expect(r.stderr).toMatch(
+      /^kd: \S*bad-recipe\.yaml: invalid recipe for task "bow-sentiment":\n {2}epochs: expected number, got "many"\n$/,
+    );
     expect(r.stdout).toBe('exit code 2\n');
   });
 
