@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AbortedError,
   initBackend,
@@ -8,6 +11,7 @@ import {
   type TaskContext,
   ValidationError,
 } from '@kd/core';
+import { DirectoryCheckpointStore } from '@kd/core/node';
 import { loadBertUncasedTokenizer, type SquadExample, type SquadFeature } from '@kd/data';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -281,6 +285,40 @@ describe('the comparison', () => {
     expect(resumedKeys[0]).toBe('run/sst2/Adam/seed=0@3');
     expect(resumed.runs.map(comparable)).toEqual(straight.runs.map(comparable));
     expect(tf.memory().numTensors).toBe(0);
+  });
+
+  it('resumes from checkpoints on disk (what `kd run` uses) mid-run, with identical results', async () => {
+    const o = options({
+      settings: { sst2: { ...TINY_SST2, steps: 5 } },
+      optimizers: [
+        { name: 'Adam', id: 'adam', options: { lr: 1e-3 } },
+        { name: 'SF-AdamW', id: 'schedule-free-adamw', options: { lr: 1e-3 } },
+      ],
+    });
+    const straight = await runComparison(o, context());
+    const dir = await mkdtemp(join(tmpdir(), 'kd-optim-compare-'));
+    try {
+      const stop = new AbortController();
+      await expect(
+        runComparison(
+          o,
+          context({ checkpoints: new DirectoryCheckpointStore(dir), signal: stop.signal }),
+          {
+            onBatch: (key, step) => {
+              if (key === 'run/sst2/SF-AdamW/seed=0' && step === 1) stop.abort();
+            },
+          },
+        ),
+      ).rejects.toThrow(AbortedError);
+      // A fresh store object over the same folder, as a second `kd run` would open it.
+      const resumed = await runComparison(
+        o,
+        context({ checkpoints: new DirectoryCheckpointStore(dir) }),
+      );
+      expect(resumed.runs.map(comparable)).toEqual(straight.runs.map(comparable));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a checkpoint written by a different configuration', async () => {
