@@ -55,15 +55,92 @@ export type AssetName = (typeof ASSET_NAMES)[number];
 const known = new Set<string>(ASSET_NAMES);
 
 /**
- * Where a bundled asset lives: a `file:` URL in Node, an http(s) URL when a
- * bundler serves the package's `assets/` folder. This file sits one folder
- * below the package root in both `src/` and `dist/`, so one relative path works.
+ * One static `new URL(<string literal>, import.meta.url)` per asset. Bundlers
+ * (Vite, webpack 5, Parcel) recognise exactly this form, copy the file into the
+ * build and rewrite the URL; a computed path (a template literal) is either left
+ * pointing at nothing or turned into a one-level glob that misses the nested
+ * folders. Functions, so a URL is built only when asked for.
+ */
+const URLS: { readonly [K in AssetName]: () => URL } = {
+  'llama2c/stories260K/stories260K.bin': () =>
+    new URL('../assets/llama2c/stories260K/stories260K.bin.gz', import.meta.url),
+  'llama2c/stories260K/checkpoint_v1.bin': () =>
+    new URL('../assets/llama2c/stories260K/checkpoint_v1.bin.gz', import.meta.url),
+  'llama2c/stories260K/tok512.bin': () =>
+    new URL('../assets/llama2c/stories260K/tok512.bin.gz', import.meta.url),
+  'llama2c/stories260K/expected_generations.txt': () =>
+    new URL('../assets/llama2c/stories260K/expected_generations.txt.gz', import.meta.url),
+  'tokenizers/bert-base-uncased/vocab.txt': () =>
+    new URL('../assets/tokenizers/bert-base-uncased/vocab.txt.gz', import.meta.url),
+  'tokenizers/gpt2/vocab.json': () =>
+    new URL('../assets/tokenizers/gpt2/vocab.json.gz', import.meta.url),
+  'tokenizers/gpt2/merges.txt': () =>
+    new URL('../assets/tokenizers/gpt2/merges.txt.gz', import.meta.url),
+  'glue/sst2/train.sample.tsv': () =>
+    new URL('../assets/glue/sst2/train.sample.tsv.gz', import.meta.url),
+  'glue/sst2/dev.tsv': () => new URL('../assets/glue/sst2/dev.tsv.gz', import.meta.url),
+  'glue/rte/train.tsv': () => new URL('../assets/glue/rte/train.tsv.gz', import.meta.url),
+  'glue/rte/dev.tsv': () => new URL('../assets/glue/rte/dev.tsv.gz', import.meta.url),
+  'glue/stsb/train.sample.tsv': () =>
+    new URL('../assets/glue/stsb/train.sample.tsv.gz', import.meta.url),
+  'glue/stsb/dev.tsv': () => new URL('../assets/glue/stsb/dev.tsv.gz', import.meta.url),
+  'glue/stsb/LICENSE.txt': () => new URL('../assets/glue/stsb/LICENSE.txt.gz', import.meta.url),
+  'glue/cola/train.sample.tsv': () =>
+    new URL('../assets/glue/cola/train.sample.tsv.gz', import.meta.url),
+  'glue/cola/dev.tsv': () => new URL('../assets/glue/cola/dev.tsv.gz', import.meta.url),
+  'squad-v1.1/dev.sample.json': () =>
+    new URL('../assets/squad-v1.1/dev.sample.json.gz', import.meta.url),
+  'text/tinyshakespeare/input.txt': () =>
+    new URL('../assets/text/tinyshakespeare/input.txt.gz', import.meta.url),
+  'text/wikitext-2/valid.txt': () =>
+    new URL('../assets/text/wikitext-2/valid.txt.gz', import.meta.url),
+  'kg/kinship/train.txt': () => new URL('../assets/kg/kinship/train.txt.gz', import.meta.url),
+  'kg/kinship/valid.txt': () => new URL('../assets/kg/kinship/valid.txt.gz', import.meta.url),
+  'kg/kinship/test.txt': () => new URL('../assets/kg/kinship/test.txt.gz', import.meta.url),
+  'kg/umls/train.txt': () => new URL('../assets/kg/umls/train.txt.gz', import.meta.url),
+  'kg/umls/valid.txt': () => new URL('../assets/kg/umls/valid.txt.gz', import.meta.url),
+  'kg/umls/test.txt': () => new URL('../assets/kg/umls/test.txt.gz', import.meta.url),
+  'kg/nations/train.txt': () => new URL('../assets/kg/nations/train.txt.gz', import.meta.url),
+  'kg/nations/valid.txt': () => new URL('../assets/kg/nations/valid.txt.gz', import.meta.url),
+  'kg/nations/test.txt': () => new URL('../assets/kg/nations/test.txt.gz', import.meta.url),
+  'planetoid/cora/features.txt': () =>
+    new URL('../assets/planetoid/cora/features.txt.gz', import.meta.url),
+  'planetoid/cora/labels.txt': () =>
+    new URL('../assets/planetoid/cora/labels.txt.gz', import.meta.url),
+  'planetoid/cora/edges.txt': () =>
+    new URL('../assets/planetoid/cora/edges.txt.gz', import.meta.url),
+  'planetoid/cora/split.txt': () =>
+    new URL('../assets/planetoid/cora/split.txt.gz', import.meta.url),
+  'planetoid/citeseer/features.txt': () =>
+    new URL('../assets/planetoid/citeseer/features.txt.gz', import.meta.url),
+  'planetoid/citeseer/labels.txt': () =>
+    new URL('../assets/planetoid/citeseer/labels.txt.gz', import.meta.url),
+  'planetoid/citeseer/edges.txt': () =>
+    new URL('../assets/planetoid/citeseer/edges.txt.gz', import.meta.url),
+  'planetoid/citeseer/split.txt': () =>
+    new URL('../assets/planetoid/citeseer/split.txt.gz', import.meta.url),
+  'conll04/train.json': () => new URL('../assets/conll04/train.json.gz', import.meta.url),
+  'conll04/dev.json': () => new URL('../assets/conll04/dev.json.gz', import.meta.url),
+  'conll04/test.json': () => new URL('../assets/conll04/test.json.gz', import.meta.url),
+  'conll04/types.json': () => new URL('../assets/conll04/types.json.gz', import.meta.url),
+  'ner/wnut17/train.sample.conll': () =>
+    new URL('../assets/ner/wnut17/train.sample.conll.gz', import.meta.url),
+  'ner/wnut17/dev.conll': () => new URL('../assets/ner/wnut17/dev.conll.gz', import.meta.url),
+  'ner/uner-en-ewt/dev.sample.iob2': () =>
+    new URL('../assets/ner/uner-en-ewt/dev.sample.iob2.gz', import.meta.url),
+};
+
+/**
+ * Where a bundled asset lives: a `file:` URL in Node, an http(s) URL (or a
+ * `data:` URL for small files) when a bundler serves the package's `assets/`.
+ * This file sits one folder below the package root in both `src/` and `dist/`,
+ * so one relative path works.
  */
 export function assetUrl(name: AssetName): URL {
   if (!known.has(name)) {
     throw new NotFoundError(`no bundled asset "${name}"`, [...ASSET_NAMES], { where: '@kd/data' });
   }
-  return new URL(`../assets/${name}.gz`, import.meta.url);
+  return URLS[name]();
 }
 
 /** The decompressed bytes of a bundled asset. */
