@@ -37,6 +37,18 @@ export const BASE_FLAGS = Object.freeze([
 export const WEBGPU_FLAGS = Object.freeze(['--enable-unsafe-webgpu']);
 
 /**
+ * Synchronous reads of WebGPU data (tfjs' `dataSync`: a WebGPU canvas drawn into
+ * a 2D one) return zeros on headless Chromium's SwiftShader adapter unless ANGLE
+ * runs on SwiftShader too; with these flags the adapter is still SwiftShader
+ * (`core`) and the reads are right. Training loops that read losses synchronously
+ * need them.
+ */
+export const WEBGPU_SYNC_READ_FLAGS = Object.freeze([
+  '--use-angle=swiftshader',
+  '--use-webgpu-adapter=opengles',
+]);
+
+/**
  * @param chromium playwright-core's `chromium` (passed in so these helpers need no
  *   dependency of their own: `import { chromium } from 'playwright-core'`).
  */
@@ -48,7 +60,12 @@ export async function launchChromium(chromium, options = {}) {
     );
   }
   const profileDir = mkdtempSync(join(tmpdir(), 'kd-chromium-'));
-  const args = [...BASE_FLAGS, ...(options.webgpu ? WEBGPU_FLAGS : []), ...(options.args ?? [])];
+  const args = [
+    ...BASE_FLAGS,
+    ...(options.webgpu ? WEBGPU_FLAGS : []),
+    ...(options.webgpu && options.webgpuSyncReads ? WEBGPU_SYNC_READ_FLAGS : []),
+    ...(options.args ?? []),
+  ];
   let context;
   try {
     context = await chromium.launchPersistentContext(profileDir, {
@@ -69,7 +86,8 @@ export async function launchChromium(chromium, options = {}) {
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
   if (options.hardwareConcurrency) {
     // tfjs-wasm caps its threads at hardwareConcurrency / 2; report more cores on
-    // small machines. CDP covers the page and the workers it starts.
+    // small machines. CDP covers the page only: its dedicated workers still see the
+    // real count (Chromium 156).
     const cdp = await context.newCDPSession(page);
     await cdp.send('Emulation.setHardwareConcurrencyOverride', {
       hardwareConcurrency: options.hardwareConcurrency,

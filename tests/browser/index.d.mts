@@ -2,6 +2,7 @@
 
 export declare const BASE_FLAGS: readonly string[];
 export declare const WEBGPU_FLAGS: readonly string[];
+export declare const WEBGPU_SYNC_READ_FLAGS: readonly string[];
 export declare const ISOLATION_HEADERS: Readonly<Record<string, string>>;
 
 export declare function chromiumPath(): string | undefined;
@@ -23,6 +24,11 @@ export interface LaunchOptions {
   executablePath?: string;
   /** Adds --enable-unsafe-webgpu (SwiftShader where there is no GPU). */
   webgpu?: boolean;
+  /**
+   * With `webgpu`: also run ANGLE on SwiftShader so tfjs' synchronous reads of
+   * WebGPU data (dataSync) work; without it they return zeros on SwiftShader.
+   */
+  webgpuSyncReads?: boolean;
   /** Reports this many cores to the page and its workers (CDP override). */
   hardwareConcurrency?: number;
   /** More Chromium flags. */

@@ -3,5 +3,6 @@ export {
   chromiumPath,
   launchChromium,
   WEBGPU_FLAGS,
+  WEBGPU_SYNC_READ_FLAGS,
 } from './chromium.mjs';
 export { contentType, ISOLATION_HEADERS, startStaticServer } from './server.mjs';
