@@ -2,7 +2,7 @@
 // Markdown pages (typedoc-plugin-markdown) with a VitePress sidebar.
 import { rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { Application } from 'typedoc';
+import { Application, Converter, ReflectionKind } from 'typedoc';
 import { docsDir, publishedPackages } from './workspace.mjs';
 
 export async function generateApiReference({ out = join(docsDir, 'api') } = {}) {
@@ -56,6 +56,16 @@ export async function generateApiReference({ out = join(docsDir, 'api') } = {}) 
           x.file.endsWith(`${reflection.name.replace(/\/index$/, '')}/index.ts`),
         );
         if (m) reflection.name = m.specifier;
+      }
+    });
+    // Inherited members are listed once, on the base class (every @kd/nn model
+    // would otherwise repeat Module's thirty methods).
+    app.converter.on(Converter.EVENT_RESOLVE_END, (context) => {
+      const project = context.project;
+      for (const owner of project.getReflectionsByKind(ReflectionKind.ClassOrInterface)) {
+        for (const child of [...(owner.children ?? [])]) {
+          if (child.inheritedFrom) project.removeReflection(child);
+        }
       }
     });
     const project = await app.convert();

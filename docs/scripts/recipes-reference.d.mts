@@ -5,6 +5,8 @@ export function cliRegistry(): Promise<{
   registry: Registry;
   recipes: { name: string; task: string; description?: string; path: string }[];
   builtinPlugins: readonly Plugin[];
+  /** Bundled recipes whose task the kd command does not register. */
+  unreachable: { name: string; task: string }[];
 }>;
 export function importPlugin(spec: string, recipePath: string): Promise<Plugin>;
 export function generateRecipesReference(options?: {

@@ -26,7 +26,7 @@ describe('example recipes', async () => {
     }
   });
 
-  it('the bundled recipes the reference lists all name a registered task', () => {
+  it('the reference documents the task of every bundled recipe', () => {
     const missing = recipes.filter((r) => !registry.has('task', r.task)).map((r) => r.name);
     expect(missing).toEqual([]);
   });
