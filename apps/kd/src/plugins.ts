@@ -2,24 +2,37 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { plugin as backendWasm } from '@kd/backend-wasm';
 import { type Plugin, type Registry, registry, ValidationError } from '@kd/core';
+import { plugin as backendWebgpu } from '@kd/backend-webgpu';
 import { plugin as data } from '@kd/data';
+import { plugin as datasetsNc } from '@kd/datasets-nc';
 import { plugin as evalPlugin } from '@kd/eval';
 import { plugin as graph } from '@kd/graph';
 import { plugin as lora } from '@kd/lora';
+import { tasksPlugin as loraTasks } from '@kd/lora/tasks';
 import { plugin as losses } from '@kd/losses';
+import { tasksPlugin as lossesTasks } from '@kd/losses/tasks';
 import { plugin as nn } from '@kd/nn';
 import { plugin as optim } from '@kd/optim';
+import { tasksPlugin as optimTasks } from '@kd/optim/tasks';
 
-/** The packages the reference app composes. */
+/**
+ * The packages the reference app composes, with their experiment tasks and
+ * the private non-commercial datasets (QQP, MRPC) the repository ships.
+ */
 export const builtinPlugins: readonly Plugin[] = [
   backendWasm,
+  backendWebgpu,
   data,
+  datasetsNc,
   evalPlugin,
   graph,
   lora,
+  loraTasks,
   losses,
+  lossesTasks,
   nn,
   optim,
+  optimTasks,
 ];
 
 export function registerBuiltins(reg: Registry = registry): void {

@@ -14,7 +14,7 @@ export const DEMO_SYSTEMS: DemoSystem[] = [
   {
     system: 'distillation',
     title: 'Feature-alignment knowledge distillation (@kd/losses)',
-    recipes: ['losses/distill-generative', 'losses/distill-classification'],
+    recipes: ['losses/kd-generative', 'losses/kd-classification'],
   },
   {
     system: 'lora',
@@ -24,11 +24,11 @@ export const DEMO_SYSTEMS: DemoSystem[] = [
   {
     system: 'optim',
     title: 'Adaptive optimisation (@kd/optim)',
-    recipes: ['optim/compare'],
+    recipes: ['optim/optim-compare'],
   },
   {
     system: 'graph',
     title: 'GNN entity extraction and relation reasoning (@kd/graph)',
-    recipes: ['graph/cora-gcn', 'graph/cora-gat', 'graph/kg-umls', 'graph/conll04-joint'],
+    recipes: ['graph/planetoid', 'graph/kg-small'],
   },
 ];
