@@ -8,6 +8,8 @@ export function printJson(value: unknown): void {
 export function formatCell(value: Cell, format?: string, digits?: number): string {
   if (value === null || value === undefined) return '—';
   if (isMeanStd(value)) {
+    // One seed has no spread to report.
+    if (value.n <= 1) return formatCell(value.mean, format, digits);
     return `${formatCell(value.mean, format, digits)} ± ${formatCell(value.std, format, digits)}`;
   }
   if (typeof value === 'number') {
