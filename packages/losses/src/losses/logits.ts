@@ -19,6 +19,16 @@ export interface LogitLossOptions {
   mask?: MaskInput;
 }
 
+/**
+ * KL(p ‖ q) over the last axis from log-probabilities: Σ p·(log p − log q),
+ * with 0 where p = 0 (so −∞ logits, masked vocabulary entries, give 0, not NaN).
+ */
+export function klRows(logP: tf.Tensor, logQ: tf.Tensor): tf.Tensor {
+  const p = tf.exp(logP);
+  const terms = tf.mul(p, tf.sub(logP, logQ));
+  return tf.sum(tf.where(tf.greater(p, 0), terms, tf.zerosLike(terms)), -1);
+}
+
 function temperatureOf(options: LogitLossOptions, where: string): number {
   const t = options.temperature ?? 1;
   if (!(t > 0) || !Number.isFinite(t)) {
@@ -67,8 +77,7 @@ export function logitKd(
     const ls = tf.logSoftmax(tf.div(student, t));
     const lt = tf.logSoftmax(tf.div(teacher, t));
     const [lp, lq] = direction === 'forward' ? [lt, ls] : [ls, lt];
-    const p = tf.exp(lp);
-    const kl = tf.sum(tf.sub(xLogY(p, lp), xLogY(p, lq)), -1);
+    const kl = klRows(lp, lq);
     return tf.mul(maskedMean(kl, mask), scale(options, t)) as tf.Scalar;
   });
 }
@@ -129,10 +138,8 @@ export function generalizedJsd(
     const b = tf.add(lt, Math.log(beta));
     const hi = tf.maximum(a, b);
     const lm = tf.add(hi, tf.log(tf.add(tf.exp(tf.sub(a, hi)), tf.exp(tf.sub(b, hi)))));
-    const pt = tf.exp(lt);
-    const ps = tf.exp(ls);
-    const klT = tf.sum(tf.sub(xLogY(pt, lt), xLogY(pt, lm)), -1);
-    const klS = tf.sum(tf.sub(xLogY(ps, ls), xLogY(ps, lm)), -1);
+    const klT = klRows(lt, lm);
+    const klS = klRows(ls, lm);
     const jsd = tf.add(tf.mul(klT, beta), tf.mul(klS, 1 - beta));
     return tf.mul(maskedMean(jsd, mask), scale(options, t)) as tf.Scalar;
   });
