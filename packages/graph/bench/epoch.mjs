@@ -8,13 +8,16 @@
 //   R-GCN: transform-then-aggregate per relation (one matmul per edge group,
 //          as PyG's RGCNConv) vs kd's aggregate-then-transform.
 // An epoch is one full-batch training step (forward, backward, Adam update).
+// Runs on kd's wasm setup (tfjs-wasm + @kd/backend-wasm kernels) unless
+// KD_STOCK_WASM=1.
 //
 //   pnpm bench                                    (FB15k-237 from $KD_FB15K237,
 //   KD_FB15K237=/path/to/kg-fb15k-237 pnpm bench   or ../shared/data/kg-fb15k-237)
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, Rng } from '@kd/core';
+import { plugin as backendWasm } from '@kd/backend-wasm';
+import { initBackend, Rng, registry } from '@kd/core';
 import { loadKnowledgeGraph, loadPlanetoid, sourceOf } from '@kd/data';
 import * as tf from '@tensorflow/tfjs-core';
 import { report, time } from '../../../scripts/bench.mjs';
@@ -37,6 +40,9 @@ import {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const threads = Number(process.env.KD_THREADS ?? 1);
+// kd's wasm backend as the CLI sets it up: tfjs-wasm plus @kd/backend-wasm's
+// SIMD kernels (KD_STOCK_WASM=1 times stock tfjs-wasm instead).
+if (process.env.KD_STOCK_WASM !== '1') registry.register(backendWasm);
 const info = await initBackend({ backend: 'wasm', threads });
 const rows = [];
 const quick = process.env.KD_BENCH_QUICK === '1';
@@ -256,6 +262,7 @@ if (existsSync(fbDir)) {
 
 report('graph-epoch', rows, {
   backend: info.backend,
+  kernels: info.kernels.join(' '),
   simd: info.simd,
   threads: info.threads,
   note: 'one full-batch training step per epoch; medians; timings taken on a shared machine are noisy',

@@ -64,7 +64,7 @@ describe('bundled recipes', () => {
     const data = parseRecipeText(readFileSync(join(recipesDir, file), 'utf8'), file);
     for (const profile of ['quick', 'full'] as const) {
       const r = validateRecipe(data, { profile, registry: registry(), where: file });
-      expect(['node-classification', 'link-prediction']).toContain(r.task);
+      expect(['node-classification', 'link-prediction', 'joint-extraction']).toContain(r.task);
     }
   });
 
@@ -136,5 +136,25 @@ describe('quick profiles run end to end (wasm)', () => {
     const auc = result.summary['nations.complex.auc'];
     expect(isMeanStd(auc) && auc.mean).toBeGreaterThan(0.6);
     expect(result.tables.map((t) => t.id)).toEqual(['link-prediction', 'triple-classification']);
+  });
+
+  it('joint-extraction: both models on a CoNLL04 slice, strict F1 tables and SpERT numbers', async () => {
+    const reg = registry();
+    const options = reg.parseOptions('task', 'joint-extraction', {
+      limit: 16,
+      hiddenSize: 16,
+      layers: 1,
+      heads: 2,
+      graphHeads: 2,
+      epochs: 2,
+      evalEvery: 2,
+      seeds: 2,
+    });
+    const result = await reg.create<Task>('task', 'joint-extraction', options).run(context(reg));
+    checkResult(result);
+    expect(result.tables[0].rows.map((r) => r.model)).toEqual(['encoder+gcn+gat', 'encoder only']);
+    const rel = result.summary['conll04.encoder+gcn+gat.relMicroF1'];
+    expect(isMeanStd(rel) && rel.n).toBe(2);
+    expect(result.published?.map((p) => p.value)).toEqual([0.7147, 0.7287, 0.8894, 0.8625]);
   });
 });
