@@ -98,7 +98,7 @@ export function predict(
       const out = model.forward(batch, spans);
       const rel = tf.tidy(() => tf.argMax(out.relationLogits, 1).dataSync());
       tf.dispose([out.tagLogits, out.relationLogits]);
-      batch.forEach((_, b) => docs.push({ entities: spans[b], relations: [] }));
+      for (const s of spans) docs.push({ entities: s, relations: [] });
       out.pairs.forEach((p, k) => {
         const r = rel[k];
         if (r >= types.relations.length) return;
