@@ -258,41 +258,78 @@ class Micro {
   }
 }
 
-/** Loads up to 4 floats at stride `stride` bytes (0 = broadcast), zero beyond `n`. */
-function gather4(p: usize, stride: usize, n: i32): v128 {
-  if (stride === 4 && n === 4) return v128.load(p);
-  if (stride === 0) return v128.load32_splat(p);
-  let v = f32x4.splat(0);
-  if (n > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
-  if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
-  if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
-  if (n > 3) v = f32x4.replace_lane(v, 3, load<f32>(p + 3 * stride));
-  return v;
-}
+// Activation markers (see elementwise.ts): the activation is a type parameter so each
+// epilogue loop is compiled for one activation, with no per-vector dispatch.
+type ActLinear = u8;
+type ActRelu = u16;
+type ActRelu6 = u32;
+type ActPrelu = u64;
+type ActLeaky = i8;
+type ActSigmoid = i16;
+type ActElu = i32;
 
-function activate(x: v128, act: i32, alpha: v128): v128 {
-  const zero = f32x4.splat(0);
-  switch (act) {
-    case ACT_RELU:
-      return f32x4.max(x, zero);
-    case ACT_RELU6:
-      return f32x4.min(f32x4.max(x, zero), f32x4.splat(6.0));
-    case ACT_PRELU:
-    case ACT_LEAKYRELU:
-      return v128.bitselect(f32x4.mul(x, alpha), x, f32x4.lt(x, zero));
-    case ACT_SIGMOID:
-      return V.sigmoid(x);
-    case ACT_ELU:
+// biome-ignore lint/complexity/noStaticOnlyClass: a class member is where @inline parses.
+class Epi {
+  /** Up to 4 floats at byte stride `stride` (0 = broadcast); lanes beyond `n` are 0. */
+  @inline
+  static gather(p: usize, stride: usize, n: i32): v128 {
+    if (stride === 4 && n === 4) return v128.load(p);
+    if (stride === 0) return v128.load32_splat(p);
+    let v = f32x4.splat(0);
+    if (n > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
+    if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
+    if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
+    if (n > 3) v = f32x4.replace_lane(v, 3, load<f32>(p + 3 * stride));
+    return v;
+  }
+
+  @inline
+  static act<A>(x: v128, alpha: v128): v128 {
+    const zero = f32x4.splat(0);
+    if (isSigned<A>()) {
+      if (sizeof<A>() === 1) return v128.bitselect(f32x4.mul(x, alpha), x, f32x4.lt(x, zero));
+      if (sizeof<A>() === 2) return V.sigmoid(x);
       return v128.bitselect(x, V.expm1(x), f32x4.ge(x, zero));
-    default:
-      return x;
+    }
+    if (sizeof<A>() === 1) return x;
+    if (sizeof<A>() === 2) return f32x4.max(x, zero);
+    if (sizeof<A>() === 4) return f32x4.min(f32x4.max(x, zero), f32x4.splat(6.0));
+    return v128.bitselect(f32x4.mul(x, alpha), x, f32x4.lt(x, zero));
+  }
+
+  /**
+   * Bias and activation over one row segment of n floats at `c`, in place, with the
+   * bias and prelu weights read at byte strides bsn / psn (0 = one value for the row).
+   */
+  @inline
+  static row<A>(
+    c: usize,
+    n: i32,
+    bias: usize,
+    bsn: usize,
+    alpha: f32,
+    prelu: usize,
+    psn: usize,
+  ): void {
+    let alphaV = f32x4.splat(alpha);
+    for (let j = 0; j < n; j += 4) {
+      const m = min(4, n - j);
+      const p = c + ((<usize>j) << 2);
+      let x = m === 4 ? v128.load(p) : Epi.gather(p, 4, m);
+      if (bias !== 0) x = f32x4.add(x, Epi.gather(bias + <usize>j * bsn, bsn, m));
+      if (sizeof<A>() === 8) alphaV = Epi.gather(prelu + <usize>j * psn, psn, m);
+      x = Epi.act<A>(x, alphaV);
+      if (m === 4) {
+        v128.store(p, x);
+      } else {
+        store<f32>(p, f32x4.extract_lane(x, 0));
+        if (m > 1) store<f32>(p, f32x4.extract_lane(x, 1), 4);
+        if (m > 2) store<f32>(p, f32x4.extract_lane(x, 2), 8);
+      }
+    }
   }
 }
 
-/**
- * Bias and activation over one row segment of n floats at `c`, in place, with the
- * bias and prelu weights read at byte strides bsn / psn (0 = one value for the row).
- */
 function epilogueRow(
   c: usize,
   n: i32,
@@ -303,23 +340,13 @@ function epilogueRow(
   prelu: usize,
   psn: usize,
 ): void {
-  let alphaV = f32x4.splat(alpha);
-  let j = 0;
-  for (; j < n; j += 4) {
-    const m = min(4, n - j);
-    const p = c + ((<usize>j) << 2);
-    let x = m === 4 ? v128.load(p) : gather4(p, 4, m);
-    if (bias !== 0) x = f32x4.add(x, gather4(bias + <usize>j * bsn, bsn, m));
-    if (act === ACT_PRELU) alphaV = gather4(prelu + <usize>j * psn, psn, m);
-    x = activate(x, act, alphaV);
-    if (m === 4) {
-      v128.store(p, x);
-    } else {
-      store<f32>(p, f32x4.extract_lane(x, 0));
-      if (m > 1) store<f32>(p, f32x4.extract_lane(x, 1), 4);
-      if (m > 2) store<f32>(p, f32x4.extract_lane(x, 2), 8);
-    }
-  }
+  if (act === ACT_LINEAR) Epi.row<ActLinear>(c, n, bias, bsn, alpha, prelu, psn);
+  else if (act === ACT_RELU) Epi.row<ActRelu>(c, n, bias, bsn, alpha, prelu, psn);
+  else if (act === ACT_RELU6) Epi.row<ActRelu6>(c, n, bias, bsn, alpha, prelu, psn);
+  else if (act === ACT_PRELU) Epi.row<ActPrelu>(c, n, bias, bsn, alpha, prelu, psn);
+  else if (act === ACT_LEAKYRELU) Epi.row<ActLeaky>(c, n, bias, bsn, alpha, prelu, psn);
+  else if (act === ACT_SIGMOID) Epi.row<ActSigmoid>(c, n, bias, bsn, alpha, prelu, psn);
+  else Epi.row<ActElu>(c, n, bias, bsn, alpha, prelu, psn);
 }
 
 /**
