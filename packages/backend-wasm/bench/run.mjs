@@ -130,6 +130,7 @@ for (const c of CONFIGS.filter((x) => !x.matmulOnly)) {
     threads: c.backend === 'cpu' ? 1 : info.threads,
     'train step ms': train.medianMs,
     'best step ms': train.minMs,
+    'step CPU ms': cpu,
     'inference ms': infer.medianMs,
     'train GFLOP/s': trainFlops / train.medianMs / 1e6,
   });
@@ -181,6 +182,7 @@ if (process.env.KD_BENCH_TORCH !== '0') {
         threads,
         'train step ms': r.train_ms,
         'best step ms': r.best_ms,
+        'step CPU ms': r.cpu_ms,
         'inference ms': r.inference_ms,
         'train GFLOP/s': trainFlops / r.train_ms / 1e6,
       });
@@ -195,6 +197,8 @@ for (const r of modelRows) {
   if (base) r['train vs tfjs-wasm'] = base['train step ms'] / r['train step ms'];
   if (base) r['infer vs tfjs-wasm'] = base['inference ms'] / r['inference ms'];
   if (torch1) r['train time / PyTorch-1'] = r['train step ms'] / torch1['train step ms'];
+  if (torch1) r['CPU time / PyTorch-1'] = r['step CPU ms'] / torch1['step CPU ms'];
+  if (base) r['CPU: tfjs-wasm / this'] = base['step CPU ms'] / r['step CPU ms'];
 }
 report('backend-wasm-tiny-bert', modelRows, {
   model: cfg,
