@@ -12,7 +12,7 @@ const dir = new URL('../examples/recipes/', import.meta.url);
 const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
 
 describe('example recipes', async () => {
-  const { registry, recipes } = await cliRegistry();
+  const { registry, recipes, unreachable } = await cliRegistry();
 
   it.each(files)('%s validates in the quick and full profiles', async (file) => {
     const path = new URL(file, dir).pathname;
@@ -24,6 +24,10 @@ describe('example recipes', async () => {
       const recipe = validateRecipe(data, { registry, profile, where: file });
       expect(recipe.task).toBe(data.task);
     }
+  });
+
+  it('the kd command registers the task of every bundled recipe (kd run and kd demo can run them)', () => {
+    expect(unreachable.map((r) => `${r.name} (task ${r.task})`)).toEqual([]);
   });
 
   it('the reference documents the task of every bundled recipe', () => {
