@@ -148,3 +148,22 @@ describe('bundled recipes', () => {
     }
   });
 });
+
+describe('the bundled QQP base (@kd/datasets-nc/assets/lora-qqp-base)', () => {
+  it('reads (gzip), builds a classifier with only the pooler and head new, and tokenises with its vocabulary', async () => {
+    const { loadBertUncasedTokenizer } = await import('@kd/data');
+    const { readBase } = await import('../src/tasks/qqp-base.js');
+    const { classifierFromBase } = await import('../src/tasks/qqp.js');
+    const tokenizer = await loadBertUncasedTokenizer();
+    const dir = new URL('../../datasets-nc/assets/lora-qqp-base/', import.meta.url).pathname;
+    const { files, vocab } = await readBase(dir, tokenizer);
+    expect(vocab.size).toBe(5732);
+    const model = classifierFromBase(files, 0, 0);
+    expect(model.parameterCount()).toBe(
+      481188 - 5732 - 64 * 64 - 64 - 64 - 64 + 64 * 64 + 64 + 64 * 2 + 2,
+    );
+    const ids = vocab.map(tokenizer.encode('How do I learn Python?').ids);
+    expect(ids.filter((i) => i === vocab.unk)).toHaveLength(0);
+    model.dispose();
+  });
+});
