@@ -1,5 +1,5 @@
 import { NotFoundError } from '@kd/core';
-import { decodeText, gunzip, readLocation } from './io/bytes.js';
+import { decodeText, maybeGunzip, readLocation } from './io/bytes.js';
 
 /**
  * Every real-data file bundled in `@kd/data/assets/` (gzip-compressed; names
@@ -143,10 +143,15 @@ export function assetUrl(name: AssetName): URL {
   return URLS[name]();
 }
 
-/** The decompressed bytes of a bundled asset. */
+/**
+ * The decompressed bytes of a bundled asset. A web server may already have
+ * decoded the `.gz` (Vite's dev server sends it with `Content-Encoding: gzip`,
+ * so the browser inflates it on the way in): bytes that do not start with the
+ * gzip magic number are taken as they are. No bundled file starts with it.
+ */
 export async function readAsset(name: AssetName): Promise<Uint8Array> {
   const url = assetUrl(name);
-  return gunzip(await readLocation(url), `@kd/data/assets/${name}.gz`);
+  return maybeGunzip(await readLocation(url), `@kd/data/assets/${name}.gz`);
 }
 
 /** A bundled asset as UTF-8 text (BOM removed). */

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ASSET_NAMES, assetUrl, readAsset } from '../src/index.js';
+import { ASSET_NAMES, assetUrl, isGzip, readAsset } from '../src/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,6 +24,17 @@ describe('bundled asset URLs', () => {
     expect(literals).toEqual([...ASSET_NAMES]);
     // A computed path (template literal) is what bundlers cannot follow.
     expect(source).not.toMatch(/new URL\(`/);
+  });
+
+  it('reads every asset, and none starts with the gzip magic once inflated', async () => {
+    for (const name of ASSET_NAMES) {
+      const packed = readFileSync(assetUrl(name));
+      const bytes = await readAsset(name);
+      expect(Buffer.from(bytes).equals(gunzipSync(packed)), name).toBe(true);
+      // So a server that inflated the file on the way (Content-Encoding: gzip) is
+      // told apart from one that did not.
+      expect(isGzip(bytes), name).toBe(false);
+    }
   });
 
   it('rejects a name that is not bundled', async () => {
