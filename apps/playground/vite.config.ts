@@ -33,10 +33,24 @@ export default defineConfig({
   // Relative asset URLs: the built page works from any folder of any static host.
   base: './',
   resolve: {
-    // `import text from '@kd-recipes/graph/planetoid.yaml?raw'`
-    alias: Object.fromEntries(
-      (['graph', 'lora', 'losses'] as const).map((pkg) => [`@kd-recipes/${pkg}`, recipesDir(pkg)]),
-    ),
+    // One copy of each, resolved from here: @kd/core imports the WebGPU backend
+    // without depending on it (it is this app's dependency).
+    dedupe: [
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-backend-cpu',
+      '@tensorflow/tfjs-backend-wasm',
+      '@tensorflow/tfjs-backend-webgpu',
+    ],
+    alias: {
+      // `import text from '@kd-recipes/graph/planetoid.yaml?raw'`
+      ...Object.fromEntries(
+        (['graph', 'lora', 'losses'] as const).map((pkg) => [
+          `@kd-recipes/${pkg}`,
+          recipesDir(pkg),
+        ]),
+      ),
+      '@tensorflow/tfjs-backend-webgl': join(here, 'src/stubs/tfjs-backend-webgl.ts'),
+    },
   },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },

@@ -10,6 +10,7 @@ import { plugin as graph } from '@kd/graph';
 import { type AdapterFactory, type LoraModel, plugin as lora } from '@kd/lora';
 import { tasksPlugin as loraTasks } from '@kd/lora/tasks';
 import { plugin as losses } from '@kd/losses';
+import { tasksPlugin as lossesTasks } from '@kd/losses/tasks';
 import { plugin as nn } from '@kd/nn';
 import { plugin as optim } from '@kd/optim';
 
@@ -22,6 +23,7 @@ export const PLUGINS = [
   lora,
   loraTasks,
   losses,
+  lossesTasks,
   nn,
   optim,
 ] as const;

@@ -241,6 +241,51 @@ describe('LoRA-tune stories260K', () => {
   });
 });
 
+describe('Distil stories260K', () => {
+  it('distils the TinyStories teacher on threaded WASM, equal to the Node run', async () => {
+    const run: PageRun = {
+      recipe: 'distil-stories',
+      backend: 'wasm',
+      threads: 2,
+      overrides: [
+        'steps: 3',
+        'seeds: 1',
+        'transfer: {stories: 8, length: 16}',
+        'heldOut: {stories: 4, promptTokens: 4, continuationTokens: 8}',
+      ].join('\n'),
+    };
+    const state = await runInPage(pg, run);
+    const node = await runInNode(run);
+    const result = state.result!;
+    // Every arm's held-out numbers (perplexities, KL, BLEU, ROUGE, CER), within 1e-6
+    // relative of Node's (measured: identical); timings and speed-ups are not compared.
+    const numbers = (r: typeof result) =>
+      Object.entries(r.summary)
+        .filter(([k]) => !/seconds|speedup/.test(k))
+        .map(([k, v]) => [k, typeof v === 'number' ? v : (v as { mean: number }).mean] as const);
+    const got = numbers(result);
+    const want = numbers(node.result);
+    expect(got.map(([k]) => k)).toEqual(want.map(([k]) => k));
+    expect(got.map(([k]) => k)).toEqual(
+      expect.arrayContaining([
+        'hard_labels_ppl_teacher_dist',
+        'features_attention_ppl_teacher_dist',
+      ]),
+    );
+    expect(
+      maxRelDiff(
+        got.map(([, v]) => v),
+        want.map(([, v]) => v),
+      ),
+    ).toBeLessThanOrEqual(1e-6);
+    // Three arms and the teacher in the first table, on the page.
+    expect(await pg.page.locator(`[data-table="${result.tables[0].id}"] tbody tr`).count()).toBe(
+      result.tables[0].rows.length,
+    );
+    expect(result.tables[0].rows.length).toBeGreaterThanOrEqual(4);
+  });
+});
+
 describe('a page that is not cross-origin isolated', () => {
   it('says so and runs single-threaded', async () => {
     const { startStaticServer } = await import('../../../tests/browser/index.mjs');

@@ -22,6 +22,13 @@ export interface PlaygroundRecipe {
 
 export const RECIPES: readonly PlaygroundRecipe[] = [
   {
+    id: 'distil-stories',
+    title: 'Distil stories260K',
+    summary:
+      "Karpathy's pretrained 260K-parameter TinyStories Llama teaches a Llama of a quarter its size on stories it samples itself: hard labels against output KD against output KD plus hidden-state and attention alignment, scored by perplexity and by BLEU/ROUGE/CER of greedy continuations against the teacher's, from @kd/losses.",
+    file: 'losses/kd-generative.yaml',
+  },
+  {
     id: 'cora-gcn',
     title: 'Cora GCN',
     summary:
