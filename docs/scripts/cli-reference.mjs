@@ -1,16 +1,12 @@
 // The CLI reference: `kd --help` and every command's help, from the program
 // the `kd` binary builds, so the page lists exactly the flags that exist.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { docsDir } from './workspace.mjs';
 
-const require = createRequire(join(docsDir, 'package.json'));
-
 export async function generateCliReference({ out = join(docsDir, 'reference', 'cli.md') } = {}) {
-  const cliDir = dirname(require.resolve('@kd/cli/package.json'));
-  const { buildProgram } = await import(pathToFileURL(join(cliDir, 'dist', 'main.js')).href);
+  const { buildProgram } = await import('@kd/cli');
   const program = buildProgram();
   const help = (cmd) => {
     cmd.configureHelp({ helpWidth: 100 });

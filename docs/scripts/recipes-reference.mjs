@@ -3,7 +3,7 @@
 // table generated from its zod schema (zod 4's z.toJSONSchema).
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KINDS, parseRecipeText, Registry } from '@kd/core';
 import { z } from 'zod';
@@ -55,10 +55,7 @@ const KIND_SUMMARIES = {
 
 /** Plugins the CLI registers, plus those the bundled recipes load (their task entries). */
 export async function cliRegistry() {
-  const cliDir = dirname(require.resolve('@kd/cli/package.json'));
-  const cli = (file) => import(pathToFileURL(join(cliDir, 'dist', file)).href);
-  const { builtinPlugins } = await cli('plugins.js');
-  const { bundledRecipes } = await cli('recipes.js');
+  const { builtinPlugins, bundledRecipes } = await import('@kd/cli');
   const registry = Registry.isolated();
   for (const plugin of builtinPlugins) registry.register(plugin);
   const recipes = await bundledRecipes();

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -120,9 +119,7 @@ describe('pages', () => {
   });
 
   it('inline kd command lines use commands and flags that exist', async () => {
-    const require = createRequire(join(docs, 'package.json'));
-    const cliDir = dirname(require.resolve('@kd/cli/package.json'));
-    const { buildProgram } = await import(pathToFileURL(join(cliDir, 'dist', 'main.js')).href);
+    const { buildProgram } = await import('@kd/cli');
     const program = buildProgram();
     const problems: string[] = [];
     for (const p of pages) {

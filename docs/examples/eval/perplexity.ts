@@ -6,8 +6,7 @@ import { perplexityFromModel } from '@kd/eval';
 import { loadLlama2c } from '@kd/nn';
 import * as tf from '@tensorflow/tfjs-core';
 
-// cpu: tfjs-wasm 4.22's batched gather, which the tensor path uses, is broken (see the guide).
-await initBackend({ backend: 'cpu' });
+await initBackend({ backend: 'wasm' });
 const model = loadLlama2c((await loadStories260K()).legacy);
 const tokenizer = await loadStories260KTokenizer();
 

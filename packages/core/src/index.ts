@@ -1,9 +1,6 @@
 export * from './backend/init.js';
-export {
-  type CpuBackendLike,
-  trainingKernels,
-  type WasmBackendLike,
-} from './backend/segment-sum.js';
+export type { CpuBackendLike, WasmBackendLike } from './backend/segment-sum.js';
+export { trainingKernels } from './backend/training-kernels.js';
 export * from './checkpoint-store.js';
 export { type EntryRef, entryRef } from './entry-ref.js';
 export * from './errors.js';

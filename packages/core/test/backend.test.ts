@@ -170,7 +170,7 @@ describe('initBackend', () => {
     const wasm = await initBackend({ backend: 'wasm' });
     expect(wasm.backend).toBe('wasm');
     expect(wasm.simd).toBe(true); // Node 20 has wasm SIMD
-    expect(wasm.kernels).toContain('UnsortedSegmentSum');
+    expect(wasm.kernels).toEqual(['GatherV2', 'UnsortedSegmentSum']);
     expect(wasm.platform).toBe('node');
     expect(backendInfo()).toEqual(wasm);
   });
@@ -201,6 +201,32 @@ describe('initBackend', () => {
         expect(Array.from(out.dataSync())).toEqual(expected);
         out.dispose();
       }
+    }
+  });
+
+  it('gather with batchDims matches a plain-JS reference on cpu and wasm (stock wasm ignores batchDims)', async () => {
+    const x = Array.from({ length: 2 * 3 * 4 }, (_, i) => i * 1.5);
+    // Pick each position's "target logit": x[b, t, ids[b, t]], as perplexity does.
+    const ids = [0, 1, 2, 3, 2, 1];
+    const expected = ids.map((id, p) => x[p * 4 + id]);
+    // Axis 1 with one batch dim: x[b, ids[b, j], :].
+    const ids1 = [2, 0];
+    const expected1 = ids1.flatMap((id, b) => x.slice((b * 3 + id) * 4, (b * 3 + id) * 4 + 4));
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initBackend({ backend });
+      tf.tidy(() => {
+        const t = tf.tensor3d(x, [2, 3, 4]);
+        const picked = tf.gather(t, tf.tensor2d(ids, [2, 3], 'int32'), 2, 2);
+        expect(picked.shape).toEqual([2, 3]);
+        expect(Array.from(picked.dataSync())).toEqual(expected);
+        const rows = tf.gather(t, tf.tensor2d(ids1, [2, 1], 'int32'), 1, 1);
+        expect(rows.shape).toEqual([2, 1, 4]);
+        expect(Array.from(rows.dataSync())).toEqual(expected1);
+        // batchDims 0 still goes to the stock kernel.
+        expect(Array.from(tf.gather(t, tf.tensor1d([1], 'int32'), 0).dataSync())).toEqual(
+          x.slice(12),
+        );
+      });
     }
   });
 

@@ -4,7 +4,7 @@ import '../vendor/tfjs-extras.js';
 import { BackendError, ValidationError } from '../errors.js';
 import { registry as globalRegistry, type Registry } from '../registry.js';
 import { registerGradientFixes } from './gradient-fixes.js';
-import { trainingKernels } from './segment-sum.js';
+import { trainingKernels } from './training-kernels.js';
 
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
 const CONCRETE: readonly Exclude<BackendName, 'auto'>[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
@@ -205,7 +205,7 @@ async function finishInit(
   restoreKernels();
 
   const installed: string[] = [];
-  for (const k of trainingKernels[name] ?? []) {
+  for (const k of trainingKernels(name)) {
     installKernel(k);
     installed.push(k.kernelName);
   }

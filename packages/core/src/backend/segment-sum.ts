@@ -76,8 +76,7 @@ const cpuSegmentSum: KernelFunc = ({ inputs, attrs, backend }) => {
   return b.makeTensorInfo(shape, x.dtype, dst);
 };
 
-/** Kernels kd installs over the stock backends for training, by backend. */
-export const trainingKernels: Record<string, KernelConfig[]> = {
-  wasm: [{ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: wasmSegmentSum }],
-  cpu: [{ kernelName: 'UnsortedSegmentSum', backendName: 'cpu', kernelFunc: cpuSegmentSum }],
+export const segmentSumKernels: Record<string, KernelConfig> = {
+  wasm: { kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: wasmSegmentSum },
+  cpu: { kernelName: 'UnsortedSegmentSum', backendName: 'cpu', kernelFunc: cpuSegmentSum },
 };
