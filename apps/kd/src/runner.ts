@@ -17,7 +17,7 @@ import {
   ValidationError,
   validateRecipe,
 } from '@kd/core';
-import { DirectoryCheckpointStore, writeFileAtomic } from '@kd/core/node';
+import { DirectoryArtifactSink, DirectoryCheckpointStore, writeFileAtomic } from '@kd/core/node';
 import { loadPlugins } from './plugins.js';
 
 export interface RunOptions {
@@ -90,6 +90,7 @@ export async function runRecipe(
     checkpoints: checkpointStore(join(out, 'checkpoints')),
     resolvePath: (p) => resolve(recipeDir, p),
     outDir: out,
+    artifacts: new DirectoryArtifactSink(out),
   });
   const cpuList = cpus();
   const provenance: Provenance = {

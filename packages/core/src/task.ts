@@ -22,6 +22,17 @@ export interface TaskContext {
   resolvePath?: (path: string) => string;
   /** Directory for artefacts (plots, adapters) where there is a filesystem. */
   outDir?: string;
+  /**
+   * Receives what a task produces besides its result (a trained adapter, a
+   * model): the CLI writes each under `<out>/<name>/`, the playground offers
+   * it as a download. Absent when nobody wants artefacts.
+   */
+  artifacts?: ArtifactSink;
+}
+
+/** Named files a task hands over; paths inside `files` use `/`. */
+export interface ArtifactSink {
+  save(name: string, files: Record<string, Uint8Array | string>): Promise<void>;
 }
 
 /** A `task` registry entry's product. */

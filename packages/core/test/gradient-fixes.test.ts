@@ -88,7 +88,7 @@ describe.each(['cpu', 'wasm'] as const)('gradient fixes on %s', (backend) => {
           }
         }
       }
-      g.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+      for (const [i, v] of g.entries()) expect(v).toBeCloseTo(expected[i], 5);
       x.dispose();
     },
   );

@@ -89,6 +89,15 @@ export function defaultThreads(): number {
   return Math.max(1, nav?.hardwareConcurrency ?? 1);
 }
 
+/**
+ * Imports a backend that is an optional peer. The specifier goes through a
+ * variable so bundlers (Vite's dev server included) do not try to resolve a
+ * package the app did not install.
+ */
+async function importOptional(specifier: string): Promise<unknown> {
+  return import(/* @vite-ignore */ specifier);
+}
+
 async function loadBackend(name: Exclude<BackendName, 'auto'>, options: InitBackendOptions) {
   switch (name) {
     case 'cpu':
@@ -100,13 +109,13 @@ async function loadBackend(name: Exclude<BackendName, 'auto'>, options: InitBack
       return;
     }
     case 'webgl':
-      await import(/* @vite-ignore */ '@tensorflow/tfjs-backend-webgl' as string);
+      await importOptional('@tensorflow/tfjs-backend-webgl');
       return;
     case 'webgpu':
       if (!tf.findBackendFactory('webgpu')) {
         const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
         if (!nav?.gpu) throw new Error('no WebGPU here (navigator.gpu is missing)');
-        await import(/* @vite-ignore */ '@tensorflow/tfjs-backend-webgpu' as string);
+        await importOptional('@tensorflow/tfjs-backend-webgpu');
       }
       return;
   }

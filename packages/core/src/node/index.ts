@@ -1,3 +1,4 @@
+export { DirectoryArtifactSink } from './artifact-dir.js';
 export { writeFileAtomic } from './atomic-write.js';
 export {
   CHECKPOINT_FORMAT_VERSION,
