@@ -278,6 +278,44 @@ export class LoraModel {
   }
 
   /**
+   * Runs `fn` with a different adapter for each batch row (PEFT's
+   * `adapter_names=[…]`, mixed-batch inference): `names[i]` is the adapter
+   * of row `i`, or `'__base__'` for the base model. Inference only, as in
+   * PEFT: not with merged or DoRA adapters, not in training mode, and every
+   * row's `modules_to_save` copy must be the same module values.
+   */
+  withBatchAdapters<T>(names: readonly string[], fn: () => T): T {
+    this.#check();
+    for (const n of names) if (n !== '__base__' && !this.#configs.has(n)) throw this.#unknown(n);
+    if (this.merged)
+      throw new ValidationError(
+        'mixed-batch adapters need unmerged adapters; call unmerge() first',
+      );
+    if ([...this.#layers.values()].some((l) => l.training)) {
+      throw new ValidationError(
+        'mixed-batch adapters are for inference: call model.eval() first (as PEFT requires)',
+      );
+    }
+    const previous = new Map([...this.#saved].map(([p, s]) => [p, s.live]));
+    for (const [path, s] of this.#saved) {
+      const owners = new Set(names.map((n) => (s.has(n) ? n : ORIGINAL)));
+      if (owners.size > 1) {
+        throw new ValidationError(
+          `modules_to_save "${path}" differs between the rows' adapters (${[...owners].join(', ')}); a mixed batch needs one shared copy`,
+        );
+      }
+      s.activate([...owners][0] ?? ORIGINAL);
+    }
+    for (const layer of this.#layers.values()) layer.batchAdapters = [...names];
+    try {
+      return fn();
+    } finally {
+      for (const layer of this.#layers.values()) layer.batchAdapters = undefined;
+      for (const [path, owner] of previous) this.#saved.get(path)?.activate(owner);
+    }
+  }
+
+  /**
    * Adds the adapters (default: the active ones) into the base weights, so
    * forward costs what the base model costs; {@link unmerge} restores the
    * base exactly (up to float rounding).

@@ -462,3 +462,40 @@ describe('wrapping twice', () => {
     expect(() => LoraModel.wrap(model, { r: 2 })).toThrowError(/another LoraModel/);
   });
 });
+
+describe('mixed-batch inference (PEFT adapter_names)', () => {
+  it('each row gets its own adapter; "__base__" rows get the base model', () => {
+    const model = new TinyLm(11, 6, 1);
+    model.eval();
+    const lora = LoraModel.wrap(
+      model,
+      { r: 2, targetModules: ['proj', 'embed'], initLoraWeights: false },
+      { seed: 1, adapterName: 'a' },
+    );
+    lora.addAdapter('b', { r: 3, targetModules: ['proj'], initLoraWeights: false }, { seed: 2 });
+    const rows = [
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ];
+    const single = (name: string | null, row: number[]) => {
+      const run = () => Array.from(model.forward(tf.tensor2d([row], [1, 3], 'int32')).dataSync());
+      if (name === null) return lora.withAdaptersDisabled(run);
+      lora.setAdapter(name);
+      return run();
+    };
+    const want = [single('a', rows[0]), single(null, rows[1]), single('b', rows[2])].flat();
+    const got = lora.withBatchAdapters(['a', '__base__', 'b'], () =>
+      Array.from(model.forward(tf.tensor2d(rows, [3, 3], 'int32')).dataSync()),
+    );
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-6);
+    expect(() => lora.withBatchAdapters(['a', 'zzz', 'b'], () => 0)).toThrowError(
+      /no adapter "zzz"/,
+    );
+    expect(() =>
+      lora.withBatchAdapters(['a', 'b'], () => model.forward(tf.tensor2d(rows, [3, 3], 'int32'))),
+    ).toThrowError(/2 rows/);
+    model.train();
+    expect(() => lora.withBatchAdapters(['a', 'b', 'a'], () => 0)).toThrowError(/inference/);
+  });
+});

@@ -57,10 +57,46 @@ export abstract class LoraLayer extends Module {
     return (this.base_layer as unknown as { weight: Parameter }).weight;
   }
 
-  /** The adapters forward adds: active, present here, and not merged. */
+  /**
+   * Mixed-batch inference (PEFT's `adapter_names`): one adapter name per
+   * batch row (`'__base__'` for none). While set, each row gets only its own
+   * adapter. Set through `LoraModel.withBatchAdapters`.
+   */
+  batchAdapters: readonly string[] | undefined = undefined;
+
+  /** The adapters forward adds: active (or named per row), present here, and not merged. */
   protected pending(): string[] {
     if (this.disabled) return [];
+    if (this.batchAdapters) {
+      if (this.merged) {
+        throw new ValidationError(
+          'mixed-batch adapters need unmerged adapters; call unmerge() first',
+        );
+      }
+      return [...new Set(this.batchAdapters)].filter((n) => this.specs.has(n));
+    }
     return this.activeAdapters.filter((n) => this.specs.has(n) && !this.mergedAdapters.includes(n));
+  }
+
+  /**
+   * `[N, 1]` 1/0 weights selecting the flattened rows of adapter `name` in a
+   * mixed batch (`N` = batch × positions), or undefined outside one.
+   */
+  protected rowMask(name: string, leading: number, n: number): tf.Tensor | undefined {
+    const rows = this.batchAdapters;
+    if (!rows) return undefined;
+    if (leading !== rows.length || n % rows.length !== 0) {
+      throw new ShapeError(
+        `mixed-batch adapter names were given for ${rows.length} rows, but this layer's input has ${leading} rows`,
+        { where: this.constructor.name },
+      );
+    }
+    const per = n / rows.length;
+    const mask = new Float32Array(n);
+    rows.forEach((r, i) => {
+      if (r === name) mask.fill(1, i * per, (i + 1) * per);
+    });
+    return tf.tensor2d(mask, [n, 1]);
   }
 
   /** Every parameter that belongs to adapter `name` on this layer. */
@@ -301,8 +337,15 @@ export class LoraLinear extends LoraLayer {
         const xd = dropping ? dropout.forward(x2) : x2;
         let lora = tf.matMul(tf.matMul(xd, a, false, true), b.weight, false, true);
         if (b.bias) lora = tf.add(lora, b.bias);
+        const mask = this.rowMask(name, x.rank === 1 ? 1 : x.shape[0], x2.shape[0]);
+        if (mask && spec.useDora) {
+          throw new ValidationError(
+            `mixed-batch adapters do not support DoRA ("${name}"), as in PEFT`,
+          );
+        }
         if (!spec.useDora) {
-          result = tf.add(result, tf.mul(lora, spec.scaling));
+          const scaled = tf.mul(lora, spec.scaling);
+          result = tf.add(result, mask ? tf.mul(scaled, mask) : scaled);
           continue;
         }
         const magnitude = (this.lora_magnitude_vector.get(name) as DoraMagnitude).weight;
@@ -477,8 +520,10 @@ export class LoraEmbedding extends LoraLayer {
         const spec = this.specs.get(name) as AdapterSpec;
         const { a, b } = this.factors(name);
         const afterA = tf.gather(tf.transpose(a), flat); // [N, r]
-        const delta = tf.matMul(afterA, b, false, true).reshape(result.shape);
-        result = tf.add(result, tf.mul(delta, spec.scaling));
+        let delta = tf.mul(tf.matMul(afterA, b, false, true), spec.scaling);
+        const mask = this.rowMask(name, ids.rank === 0 ? 1 : ids.shape[0], flat.shape[0]);
+        if (mask) delta = tf.mul(delta, mask);
+        result = tf.add(result, delta.reshape(result.shape));
       }
       return result;
     });
