@@ -8,7 +8,8 @@
 //   4. PyTorch on the same model (bench/tiny_bert_torch.py) when /usr/bin/python3 has
 //      torch (Debian: apt-get install python3-torch); KD_BENCH_TORCH=0 skips it.
 // Env: KD_BENCH_STEPS (timed training steps for kd, default 5), KD_BENCH_SLOW_STEPS
-// (for the stock backends, default 1, after one warm-up step), KD_BENCH_SKIP=cpu,wasm (skip baselines).
+// (for the stock backends, default 1, after one warm-up step), KD_BENCH_SKIP=cpu,wasm
+// (skip baselines), KD_BENCH_ONLY=matmul,train,kernels (sections to run; default all).
 // Prints tables on stderr, JSON on stdout and in bench-results/.
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -30,6 +31,7 @@ import {
 
 const cfg = TINY_BERT;
 const skip = new Set((process.env.KD_BENCH_SKIP ?? '').split(',').filter(Boolean));
+const only = new Set((process.env.KD_BENCH_ONLY ?? 'matmul,train,kernels').split(','));
 const kdSteps = Number(process.env.KD_BENCH_STEPS ?? 5);
 const slowSteps = Number(process.env.KD_BENCH_SLOW_STEPS ?? 1);
 const load = { start: loadavg().map((x) => +x.toFixed(2)) };
@@ -61,7 +63,7 @@ async function use(c) {
 const shapes = tinyBertMatMuls(cfg);
 const gflops = new Map();
 let simd = false;
-for (const c of CONFIGS.filter((x) => x.backend === 'wasm')) {
+for (const c of only.has('matmul') ? CONFIGS.filter((x) => x.backend === 'wasm') : []) {
   const info = await use(c);
   simd = simd || info.simd;
   for (const [label, ba, bb, m, n, k, ta, tb] of shapes) {
@@ -91,7 +93,7 @@ for (const c of CONFIGS.filter((x) => x.backend === 'wasm')) {
   }
 }
 const matmulRows = [];
-for (const [label, ba, , m, n, k, ta, tb] of shapes) {
+for (const [label, ba, , m, n, k, ta, tb] of only.has('matmul') ? shapes : []) {
   for (const l of label.endsWith('fwd') && ba.length === 0
     ? [label, `${label} +bias (fused)`]
     : [label]) {
@@ -116,12 +118,13 @@ for (const [label, ba, , m, n, k, ta, tb] of shapes) {
     matmulRows.push(row);
   }
 }
-report('backend-wasm-matmul', matmulRows, { load: { ...load, end: loadavg() }, simd });
+if (matmulRows.length)
+  report('backend-wasm-matmul', matmulRows, { load: { ...load, end: loadavg() }, simd });
 
 // 2. Training step (Adam) and inference, per configuration.
 const trainFlops = 3 * forwardFlops(cfg);
 const modelRows = [];
-for (const c of CONFIGS.filter((x) => !x.matmulOnly)) {
+for (const c of only.has('train') ? CONFIGS.filter((x) => !x.matmulOnly) : []) {
   const info = await use(c);
   const params = createParams(cfg, 0);
   const batch = makeBatch(cfg, 1);
@@ -150,33 +153,36 @@ for (const c of CONFIGS.filter((x) => !x.matmulOnly)) {
 
 // 3. Kernel by kernel: one training step with only kd's matMuls (the rest stock) vs all
 //    of kd's kernels, 1 thread: what each memory-bound kernel saves once the GEMM is fast.
-const before = await profileStep('gemm', 1, cfg, kdSteps);
-const after = await profileStep('kd', 1, cfg, kdSteps);
-const kernelRows = [...new Set([...before.kernels.keys(), ...after.kernels.keys()])]
-  .map((name) => ({
-    kernel: name,
-    calls: (after.kernels.get(name) ?? before.kernels.get(name)).calls,
-    'stock ms/step': before.kernels.get(name)?.ms ?? 0,
-    'kd ms/step': after.kernels.get(name)?.ms ?? 0,
-  }))
-  .filter((r) => r['stock ms/step'] >= 0.5 || r['kd ms/step'] >= 0.5)
-  .sort((a, b) => b['stock ms/step'] - a['stock ms/step']);
-for (const r of kernelRows) r['stock / kd'] = r['stock ms/step'] / r['kd ms/step'];
-kernelRows.push({
-  kernel: '(whole step)',
-  calls: 1,
-  'stock ms/step': before.wall,
-  'kd ms/step': after.wall,
-  'stock / kd': before.wall / after.wall,
-});
-report('backend-wasm-kernels', kernelRows, {
-  note: 'one tiny-BERT Adam step, 1 thread; "stock" = kd GEMMs + stock tfjs-wasm for everything else',
-  load: loadavg(),
-});
+// By CPU time: one thread, and a shared machine's waits for a core left out.
+if (only.has('kernels')) {
+  const before = await profileStep('gemm', 1, cfg, kdSteps, 'cpu');
+  const after = await profileStep('kd', 1, cfg, kdSteps, 'cpu');
+  const kernelRows = [...new Set([...before.kernels.keys(), ...after.kernels.keys()])]
+    .map((name) => ({
+      kernel: name,
+      calls: (after.kernels.get(name) ?? before.kernels.get(name)).calls,
+      'stock CPU ms/step': before.kernels.get(name)?.ms ?? 0,
+      'kd CPU ms/step': after.kernels.get(name)?.ms ?? 0,
+    }))
+    .filter((r) => r['stock CPU ms/step'] >= 0.5 || r['kd CPU ms/step'] >= 0.5)
+    .sort((a, b) => b['stock CPU ms/step'] - a['stock CPU ms/step']);
+  for (const r of kernelRows) r['stock / kd'] = r['stock CPU ms/step'] / r['kd CPU ms/step'];
+  kernelRows.push({
+    kernel: '(whole step)',
+    calls: 1,
+    'stock CPU ms/step': before.wall,
+    'kd CPU ms/step': after.wall,
+    'stock / kd': before.wall / after.wall,
+  });
+  report('backend-wasm-kernels', kernelRows, {
+    note: 'one tiny-BERT Adam step, 1 thread; "stock" = kd GEMMs + stock tfjs-wasm for everything else',
+    load: loadavg(),
+  });
+}
 
 // 4. PyTorch, same model and sizes, if available.
 let torch;
-if (process.env.KD_BENCH_TORCH !== '0') {
+if (only.has('train') && process.env.KD_BENCH_TORCH !== '0') {
   const script = fileURLToPath(new URL('./tiny_bert_torch.py', import.meta.url));
   for (const threads of [1, 2]) {
     try {
@@ -210,11 +216,12 @@ for (const r of modelRows) {
   if (torch1) r['CPU time / PyTorch-1'] = r['step CPU ms'] / torch1['step CPU ms'];
   if (base) r['CPU: tfjs-wasm / this'] = base['step CPU ms'] / r['step CPU ms'];
 }
-report('backend-wasm-tiny-bert', modelRows, {
-  model: cfg,
-  trainGflopPerStep: trainFlops / 1e9,
-  load: { ...load, end: loadavg() },
-  simd,
-  ...(torch ? { torch } : {}),
-});
+if (modelRows.length)
+  report('backend-wasm-tiny-bert', modelRows, {
+    model: cfg,
+    trainGflopPerStep: trainFlops / 1e9,
+    load: { ...load, end: loadavg() },
+    simd,
+    ...(torch ? { torch } : {}),
+  });
 process.exit(0);

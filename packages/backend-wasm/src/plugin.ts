@@ -10,7 +10,9 @@ const optionsSchema = (defaults: WasmKernelOptions) =>
       maxMemoryMiB: z.number().int().min(64).max(4096).default(defaults.maxMemoryMiB),
       minParallelFlops: z.number().min(0).default(defaults.minParallelFlops),
       zeroCopy: z.boolean().default(defaults.zeroCopy),
-      only: z.array(z.string()).optional(),
+      only: defaults.only
+        ? z.array(z.string()).default(defaults.only)
+        : z.array(z.string()).optional(),
     })
     .strict();
 

@@ -179,6 +179,15 @@ describe('memory-bound kernels match tfjs-cpu', () => {
     await same('axis -1', () =>
       tf.gather(tf.tensor(x, [6, 5, 4]), tf.tensor1d([3, 3, 0], 'int32'), -1),
     );
+    // batchDims: handed on (to @kd/core's wrapper of the stock kernel).
+    await same('batchDims 1', () =>
+      tf.gather(
+        tf.tensor(x, [6, 5, 4]),
+        tf.tensor2d([0, 4, 1, 1, 2, 3, 0, 0, 4, 3, 2, 1], [6, 2], 'int32'),
+        1,
+        1,
+      ),
+    );
     const ints = Int32Array.from({ length: 20 }, (_, i) => i * 7 - 40);
     await same('int32', () =>
       tf.gather(tf.tensor(ints, [5, 4], 'int32'), tf.tensor1d([4, 1], 'int32')).cast('float32'),

@@ -1,8 +1,15 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { disposeBackend, initBackend, Registry } from '@kd/core';
 import { describe, expect, it } from 'vitest';
-import { livePrivateSpaces, liveWorkers, threadSupport, WasmKernelProvider } from '../src/index.js';
+import {
+  livePrivateSpaces,
+  liveWorkers,
+  pluginWith,
+  threadSupport,
+  WasmKernelProvider,
+} from '../src/index.js';
 import { PrivateSpace } from '../src/runtime/private-space.js';
 import { TASK_GEMM } from '../src/runtime/tasks.js';
 
@@ -12,6 +19,18 @@ const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 describe('worker pool', () => {
   it('has shared memory and workers in Node', () => {
     expect(threadSupport()).toMatchObject({ sharedMemory: true, canBlock: true, workers: 'node' });
+  });
+
+  it('installs only the kernels pluginWith({ only }) names, with the defaults it was given', async () => {
+    const registry = Registry.isolated();
+    registry.register(pluginWith({ only: ['BatchMatMul', 'Erf'], minParallelFlops: 7 }));
+    const info = await initBackend({ backend: 'wasm', threads: 1, registry });
+    // (info.kernels also lists @kd/core's own wasm fixes: UnsortedSegmentSum, GatherV2.)
+    expect(info.providers['wasm-simd']!.kernels).toBe(2);
+    expect(info.kernels).toEqual(expect.arrayContaining(['BatchMatMul', 'Erf']));
+    for (const k of ['_FusedMatMul', 'Add', 'Sum', 'Exp', 'Transpose'])
+      expect(info.kernels).not.toContain(k);
+    await disposeBackend();
   });
 
   it('starts and stops 100 times and leaves no worker behind', async () => {
