@@ -6,7 +6,10 @@
 //      full fine-tuning, trainable parameters, peak tensor memory;
 //   2. the forward cost of one 768×768 linear layer (512 tokens) plain, with
 //      an unmerged LoRA (r = 8, 64) or DoRA adapter, and merged.
-// Options: `--quick` (fewer runs), `--backend cpu`.
+// kd's WASM-SIMD kernels (@kd/backend-wasm) are installed as the kd app
+// installs them. Options: `--quick` (fewer runs), `--backend cpu`,
+// `--threads <n>` (default 1), `--stock` (tfjs' own wasm kernels only).
+import { plugin as backendWasm } from '@kd/backend-wasm';
 import { initBackend, Rng, registry } from '@kd/core';
 import { BertForSequenceClassification, Linear } from '@kd/nn';
 import { createOptimizer, plugin as optim } from '@kd/optim';
@@ -18,8 +21,12 @@ const quick = process.argv.includes('--quick');
 const backend = process.argv.includes('--backend')
   ? process.argv[process.argv.indexOf('--backend') + 1]
   : 'wasm';
+const arg = (name, fallback) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback;
+const threads = Number(arg('--threads', '1'));
 registry.register(optim);
-const info = await initBackend({ backend, threads: 1 });
+if (!process.argv.includes('--stock')) registry.register(backendWasm);
+const info = await initBackend({ backend, threads });
 const runs = { warmup: quick ? 1 : 3, iters: quick ? 3 : 15 };
 
 // ---------------------------------------------------------------- 1. training step
@@ -136,6 +143,7 @@ for (const variant of [
 
 report('lora', [...rows, ...layerRows], {
   backend: info.backend,
+  kdKernels: info.kernels.length,
   simd: info.simd,
   threads: info.threads,
   model: { ...CONFIG, batch: BATCH, seq: SEQ },
