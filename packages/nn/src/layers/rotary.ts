@@ -75,18 +75,7 @@ export function permuteForRotateHalf(
   headDim: number,
   inDim: number,
 ): Float32Array {
-  const out = new Float32Array(w.length);
-  const half = headDim / 2;
-  for (let h = 0; h < heads; h++) {
-    for (let i = 0; i < half; i++) {
-      for (let r = 0; r < 2; r++) {
-        const src = (h * headDim + 2 * i + r) * inDim;
-        const dst = (h * headDim + r * half + i) * inDim;
-        out.set(w.subarray(src, src + inDim), dst);
-      }
-    }
-  }
-  return out;
+  return permuteRotaryRows(w, heads, headDim, inDim, 'toHalfSplit');
 }
 
 /** The inverse of {@link permuteForRotateHalf} (for exporting to llama2.c). */
@@ -96,13 +85,29 @@ export function permuteForInterleaved(
   headDim: number,
   inDim: number,
 ): Float32Array {
+  return permuteRotaryRows(w, heads, headDim, inDim, 'toInterleaved');
+}
+
+/**
+ * Moves each row between its interleaved place (pair i, member r at
+ * `2i + r`) and its half-split place (`r·dh/2 + i`) within every head.
+ */
+function permuteRotaryRows(
+  w: Float32Array,
+  heads: number,
+  headDim: number,
+  inDim: number,
+  direction: 'toHalfSplit' | 'toInterleaved',
+): Float32Array {
   const out = new Float32Array(w.length);
   const half = headDim / 2;
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < half; i++) {
       for (let r = 0; r < 2; r++) {
-        const dst = (h * headDim + 2 * i + r) * inDim;
-        const src = (h * headDim + r * half + i) * inDim;
+        const interleaved = (h * headDim + 2 * i + r) * inDim;
+        const halfSplit = (h * headDim + r * half + i) * inDim;
+        const [src, dst] =
+          direction === 'toHalfSplit' ? [interleaved, halfSplit] : [halfSplit, interleaved];
         out.set(w.subarray(src, src + inDim), dst);
       }
     }

@@ -1,4 +1,4 @@
-import { type Rng, ShapeError } from '@kd/core';
+import type { Rng } from '@kd/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { normal, zeros } from '../init.js';
@@ -7,13 +7,17 @@ import { attend, mergeHeads, splitHeads } from '../layers/attention.js';
 import { Dropout, seedDropout } from '../layers/dropout.js';
 import { Embedding } from '../layers/embedding.js';
 import { Linear } from '../layers/linear.js';
-import { additiveMask } from '../layers/masks.js';
 import { LayerNorm } from '../layers/norm.js';
 import { Module } from '../module.js';
-import { ModuleList } from '../module-list.js';
-import { tapsFor } from '../taps.js';
 import { labelCount, type ModelOptions, modelRng, parseConfig } from './config.js';
-import { type IntInput, intTensor, positionRange, sameShape } from './inputs.js';
+import {
+  checkSequenceLength,
+  type EncoderInputs,
+  EncoderLayers,
+  type EncoderOutput,
+  encoderPass,
+} from './encoder.js';
+import { positionRange } from './inputs.js';
 
 /** Hugging Face `BertConfig`, camelCase, with its defaults (bert-base). */
 export const BertConfigSchema = z.object({
@@ -40,24 +44,6 @@ export const BertConfigSchema = z.object({
 });
 export type BertConfig = z.output<typeof BertConfigSchema>;
 export type BertConfigInput = z.input<typeof BertConfigSchema>;
-
-export interface EncoderInputs {
-  /** `[B, T]` token ids. */
-  inputIds: IntInput;
-  /** `[B, T]`: 1 for tokens, 0 for padding (default all ones). */
-  attentionMask?: IntInput;
-  /** `[B, T]` segment ids (default zeros). */
-  tokenTypeIds?: IntInput;
-  /** `[B, T]` positions (default 0…T−1). */
-  positionIds?: IntInput;
-}
-
-export interface EncoderOutput {
-  /** `[B, T, d]`. */
-  lastHiddenState: tf.Tensor;
-  /** `[B, d]`: tanh(dense(h[CLS])) when the model has a pooler. */
-  poolerOutput?: tf.Tensor;
-}
 
 function bertConfig(input: BertConfigInput | BertConfig): BertConfig {
   return parseConfig(BertConfigSchema, input, 'BertConfig');
@@ -96,12 +82,7 @@ export class BertEmbeddings extends Module {
   forward(inputIds: tf.Tensor, tokenTypeIds?: tf.Tensor, positionIds?: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const [, t] = inputIds.shape;
-      if (t > this.position_embeddings.numEmbeddings) {
-        throw new ShapeError(
-          `sequence length ${t} exceeds max_position_embeddings ${this.position_embeddings.numEmbeddings}`,
-          { where: 'BertEmbeddings' },
-        );
-      }
+      checkSequenceLength(t, this.position_embeddings.numEmbeddings, 'BertEmbeddings');
       const words = this.word_embeddings.forward(inputIds);
       const types = this.token_type_embeddings.forward(tokenTypeIds ?? tf.zerosLike(inputIds));
       const positions = this.position_embeddings.forward(positionIds ?? positionRange(0, t));
@@ -210,30 +191,10 @@ export class BertLayer extends Module {
   }
 }
 
-export class BertEncoder extends Module {
-  readonly layer: ModuleList<BertLayer>;
-
+/** `layer.N`; records the `hidden` taps: its input, then every layer's output. */
+export class BertEncoder extends EncoderLayers<BertLayer> {
   constructor(c: BertConfig, rng: Rng) {
-    super();
-    this.layer = this.addModule(
-      'layer',
-      new ModuleList(Array.from({ length: c.numHiddenLayers }, () => new BertLayer(c, rng))),
-    );
-  }
-
-  /** Records the `hidden` taps: its input, then every layer's output. */
-  forward(x: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
-    const sink = tapsFor(this);
-    const hidden = sink?.wants('hidden') ? sink : undefined;
-    return tf.tidy(() => {
-      hidden?.record('hidden', x);
-      let h = x;
-      for (const layer of this.layer) {
-        h = layer.forward(h, mask);
-        hidden?.record('hidden', h);
-      }
-      return h;
-    });
+    super(Array.from({ length: c.numHiddenLayers }, () => new BertLayer(c, rng)));
   }
 }
 
@@ -285,22 +246,9 @@ export class BertModel extends Module {
 
   forward(inputs: EncoderInputs): EncoderOutput {
     return tf.tidy(() => {
-      const ids = intTensor(inputs.inputIds, 'inputIds');
-      const [, t] = ids.shape;
-      const mask = inputs.attentionMask
-        ? intTensor(inputs.attentionMask, 'attentionMask')
-        : undefined;
-      if (mask) sameShape(ids, mask, 'attentionMask');
-      const types = inputs.tokenTypeIds
-        ? intTensor(inputs.tokenTypeIds, 'tokenTypeIds')
-        : undefined;
-      if (types) sameShape(ids, types, 'tokenTypeIds');
-      const positions = inputs.positionIds
-        ? intTensor(inputs.positionIds, 'positionIds')
-        : undefined;
-      const additive = additiveMask({ attentionMask: mask, queryLength: t, keyLength: t });
-      const emb = this.embeddings.forward(ids, types, positions);
-      const lastHiddenState = this.encoder.forward(emb, additive);
+      const { ids, tokenTypeIds, positionIds, mask } = encoderPass(inputs);
+      const emb = this.embeddings.forward(ids, tokenTypeIds, positionIds);
+      const lastHiddenState = this.encoder.forward(emb, mask);
       return this.pooler
         ? { lastHiddenState, poolerOutput: this.pooler.forward(lastHiddenState) }
         : { lastHiddenState };

@@ -1,4 +1,4 @@
-import { type Rng, ShapeError, ValidationError } from '@kd/core';
+import { type Rng, ValidationError } from '@kd/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { normal, zeros } from '../init.js';
@@ -7,14 +7,12 @@ import { attend, mergeHeads, splitHeads } from '../layers/attention.js';
 import { Dropout, seedDropout } from '../layers/dropout.js';
 import { Embedding } from '../layers/embedding.js';
 import { Linear } from '../layers/linear.js';
-import { additiveMask } from '../layers/masks.js';
 import { LayerNorm } from '../layers/norm.js';
 import { Module } from '../module.js';
-import { ModuleList } from '../module-list.js';
-import { tapsFor } from '../taps.js';
-import { type EncoderInputs, type SpanOutput, splitSpanLogits } from './bert.js';
+import { type SpanOutput, splitSpanLogits } from './bert.js';
 import { labelCount, type ModelOptions, modelRng, parseConfig } from './config.js';
-import { intTensor, positionRange, sameShape } from './inputs.js';
+import { checkSequenceLength, type EncoderInputs, EncoderLayers, encoderPass } from './encoder.js';
+import { positionRange } from './inputs.js';
 
 /** Hugging Face `DistilBertConfig`, camelCase, with its defaults. */
 export const DistilBertConfigSchema = z.object({
@@ -82,12 +80,7 @@ export class DistilBertEmbeddings extends Module {
   forward(ids: tf.Tensor, positionIds?: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const t = ids.shape[1] as number;
-      if (t > this.position_embeddings.numEmbeddings) {
-        throw new ShapeError(
-          `sequence length ${t} exceeds max_position_embeddings ${this.position_embeddings.numEmbeddings}`,
-          { where: 'DistilBertEmbeddings' },
-        );
-      }
+      checkSequenceLength(t, this.position_embeddings.numEmbeddings, 'DistilBertEmbeddings');
       const sum = tf.add(
         this.word_embeddings.forward(ids),
         this.position_embeddings.forward(positionIds ?? positionRange(0, t)),
@@ -168,30 +161,10 @@ export class TransformerBlock extends Module {
   }
 }
 
-export class DistilBertTransformer extends Module {
-  readonly layer: ModuleList<TransformerBlock>;
-
+/** `transformer.layer.N`; records the `hidden` taps: its input, then every layer's output. */
+export class DistilBertTransformer extends EncoderLayers<TransformerBlock> {
   constructor(c: DistilBertConfig, rng: Rng) {
-    super();
-    this.layer = this.addModule(
-      'layer',
-      new ModuleList(Array.from({ length: c.nLayers }, () => new TransformerBlock(c, rng))),
-    );
-  }
-
-  /** Records the `hidden` taps: its input, then every layer's output. */
-  forward(x: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
-    const sink = tapsFor(this);
-    const hidden = sink?.wants('hidden') ? sink : undefined;
-    return tf.tidy(() => {
-      hidden?.record('hidden', x);
-      let h = x;
-      for (const layer of this.layer) {
-        h = layer.forward(h, mask);
-        hidden?.record('hidden', h);
-      }
-      return h;
-    });
+    super(Array.from({ length: c.nLayers }, () => new TransformerBlock(c, rng)));
   }
 }
 
@@ -219,21 +192,9 @@ export class DistilBertModel extends Module {
       });
     }
     return tf.tidy(() => {
-      const ids = intTensor(inputs.inputIds, 'inputIds');
-      const mask = inputs.attentionMask
-        ? intTensor(inputs.attentionMask, 'attentionMask')
-        : undefined;
-      if (mask) sameShape(ids, mask, 'attentionMask');
-      const positions = inputs.positionIds
-        ? intTensor(inputs.positionIds, 'positionIds')
-        : undefined;
-      const t = ids.shape[1] as number;
-      const additive = additiveMask({ attentionMask: mask, queryLength: t, keyLength: t });
+      const { ids, positionIds, mask } = encoderPass(inputs);
       return {
-        lastHiddenState: this.transformer.forward(
-          this.embeddings.forward(ids, positions),
-          additive,
-        ),
+        lastHiddenState: this.transformer.forward(this.embeddings.forward(ids, positionIds), mask),
       };
     });
   }

@@ -6,21 +6,18 @@ import { activation } from '../layers/activations.js';
 import { attend, type LayerKV, mergeHeads, splitHeads } from '../layers/attention.js';
 import { Dropout, seedDropout } from '../layers/dropout.js';
 import { Embedding } from '../layers/embedding.js';
-import { Conv1D, Linear } from '../layers/linear.js';
-import { additiveMask } from '../layers/masks.js';
+import { Conv1D } from '../layers/linear.js';
 import { LayerNorm } from '../layers/norm.js';
 import { Module } from '../module.js';
 import { ModuleList } from '../module-list.js';
-import { tapsFor } from '../taps.js';
+import { DecoderWithLMHead } from './causal-lm.js';
 import { type ModelOptions, modelRng, parseConfig } from './config.js';
 import {
-  cacheLength,
-  checkPositions,
+  type DecoderBodyOutput,
   type DecoderInputs,
-  type DecoderOutput,
-  type KVCache,
+  decoderPass,
+  runDecoderLayers,
 } from './decoder.js';
-import { intTensor, positionRange } from './inputs.js';
 
 /** Hugging Face `GPT2Config`, camelCase, with its defaults (gpt2 small). */
 export const GPT2ConfigSchema = z.object({
@@ -195,80 +192,41 @@ export class GPT2Model extends Module {
    * each block's input after that, and finally `ln_f` of the last block's
    * output (L+1 tensors).
    */
-  forward(inputs: DecoderInputs): { lastHiddenState: tf.Tensor; cache?: KVCache } {
-    const sink = tapsFor(this);
-    const hidden = sink?.wants('hidden') ? sink : undefined;
+  forward(inputs: DecoderInputs): DecoderBodyOutput {
     return tf.tidy(() => {
-      const ids = intTensor(inputs.inputIds, 'inputIds');
-      const [, t] = ids.shape;
-      const past = cacheLength(inputs.cache);
-      checkPositions(past, t, this.config.nPositions, 'GPT2Model');
-      const positions = inputs.positionIds
-        ? intTensor(inputs.positionIds, 'positionIds')
-        : positionRange(past, t);
-      const mask = additiveMask({
-        attentionMask: inputs.attentionMask
-          ? intTensor(inputs.attentionMask, 'attentionMask')
-          : undefined,
-        causal: true,
-        queryLength: t,
-        keyLength: past + t,
-      });
-      let x = this.drop.forward(tf.add(this.wte.forward(ids), this.wpe.forward(positions)));
-      const presents: KVCache = [];
-      let i = 0;
-      for (const block of this.h) {
-        hidden?.record('hidden', x);
-        const r = block.forward(x, mask, inputs.cache?.[i], inputs.useCache === true);
-        if (r.present) presents.push(r.present);
-        x = r.output;
-        i++;
-      }
-      const lastHiddenState = this.ln_f.forward(x);
-      hidden?.record('hidden', lastHiddenState);
-      return inputs.useCache ? { lastHiddenState, cache: presents } : { lastHiddenState };
+      const { ids, positions, mask } = decoderPass(inputs, this.config.nPositions, 'GPT2Model');
+      const x = this.drop.forward(tf.add(this.wte.forward(ids), this.wpe.forward(positions)));
+      return runDecoderLayers(
+        this,
+        x,
+        this.h,
+        inputs,
+        (block, h, past, useCache) => block.forward(h, mask, past, useCache),
+        (h) => this.ln_f.forward(h),
+      );
     });
   }
 }
 
 /** `GPT2LMHeadModel`: `transformer` + `lm_head` (tied to `transformer.wte.weight` by default). */
-export class GPT2LMHeadModel extends Module {
+export class GPT2LMHeadModel extends DecoderWithLMHead {
   readonly config: GPT2Config;
   readonly transformer: GPT2Model;
-  readonly lm_head: Linear;
 
   constructor(config: GPT2ConfigInput | GPT2Config, options: ModelOptions = {}) {
-    super();
     const c = gpt2Config(config);
-    this.config = c;
     const rng = modelRng(options);
-    this.transformer = this.addModule('transformer', new GPT2Model(c, { rng }));
-    this.lm_head = this.addModule(
-      'lm_head',
-      new Linear(c.nEmbd, c.vocabSize, {
-        bias: false,
-        rng,
-        weightInit: normal(c.initializerRange),
-        tiedWeight: c.tieWordEmbeddings ? this.transformer.wte.weight : undefined,
-      }),
-    );
-    seedDropout(this, rng.fork('dropout'));
-  }
-
-  get vocabSize(): number {
-    return this.config.vocabSize;
-  }
-  get maxPositions(): number {
-    return this.config.nPositions;
-  }
-
-  forward(inputs: DecoderInputs): DecoderOutput {
-    return tf.tidy(() => {
-      const out = this.transformer.forward(inputs);
-      const logits = this.lm_head.forward(out.lastHiddenState);
-      return out.cache
-        ? { logits, lastHiddenState: out.lastHiddenState, cache: out.cache }
-        : { logits, lastHiddenState: out.lastHiddenState };
+    const transformer = new GPT2Model(c, { rng });
+    super(transformer, {
+      bodyName: 'transformer',
+      hiddenSize: c.nEmbd,
+      vocabSize: c.vocabSize,
+      maxPositions: c.nPositions,
+      initializerRange: c.initializerRange,
+      tiedWeight: c.tieWordEmbeddings ? transformer.wte.weight : undefined,
+      rng,
     });
+    this.config = c;
+    this.transformer = transformer;
   }
 }

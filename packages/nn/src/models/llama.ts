@@ -7,22 +7,18 @@ import { type LayerKV, MultiHeadAttention } from '../layers/attention.js';
 import { seedDropout } from '../layers/dropout.js';
 import { Embedding } from '../layers/embedding.js';
 import { SwiGLU } from '../layers/feed-forward.js';
-import { Linear } from '../layers/linear.js';
-import { additiveMask } from '../layers/masks.js';
 import { RMSNorm } from '../layers/norm.js';
 import { RotaryEmbedding } from '../layers/rotary.js';
 import { Module } from '../module.js';
 import { ModuleList } from '../module-list.js';
-import { tapsFor } from '../taps.js';
+import { DecoderWithLMHead } from './causal-lm.js';
 import { type ModelOptions, modelRng, parseConfig } from './config.js';
 import {
-  cacheLength,
-  checkPositions,
+  type DecoderBodyOutput,
   type DecoderInputs,
-  type DecoderOutput,
-  type KVCache,
+  decoderPass,
+  runDecoderLayers,
 } from './decoder.js';
-import { intTensor, positionRange } from './inputs.js';
 
 /** Hugging Face `LlamaConfig`, camelCase, with its defaults. */
 export const LlamaConfigSchema = z.object({
@@ -176,80 +172,44 @@ export class LlamaModel extends Module {
   }
 
   /** Records `hidden` taps as Hugging Face does (the last one after `norm`). */
-  forward(inputs: DecoderInputs): { lastHiddenState: tf.Tensor; cache?: KVCache } {
-    const sink = tapsFor(this);
-    const hidden = sink?.wants('hidden') ? sink : undefined;
+  forward(inputs: DecoderInputs): DecoderBodyOutput {
     return tf.tidy(() => {
-      const ids = intTensor(inputs.inputIds, 'inputIds');
-      const [, t] = ids.shape;
-      const past = cacheLength(inputs.cache);
-      checkPositions(past, t, this.config.maxPositionEmbeddings, 'LlamaModel');
-      const positions = inputs.positionIds
-        ? intTensor(inputs.positionIds, 'positionIds')
-        : positionRange(past, t);
-      const mask = additiveMask({
-        attentionMask: inputs.attentionMask
-          ? intTensor(inputs.attentionMask, 'attentionMask')
-          : undefined,
-        causal: true,
-        queryLength: t,
-        keyLength: past + t,
-      });
-      let x = this.embed_tokens.forward(ids);
-      const presents: KVCache = [];
-      let i = 0;
-      for (const layer of this.layers) {
-        hidden?.record('hidden', x);
-        const r = layer.forward(x, mask, positions, inputs.cache?.[i], inputs.useCache === true);
-        if (r.present) presents.push(r.present);
-        x = r.output;
-        i++;
-      }
-      const lastHiddenState = this.norm.forward(x);
-      hidden?.record('hidden', lastHiddenState);
-      return inputs.useCache ? { lastHiddenState, cache: presents } : { lastHiddenState };
+      const { ids, positions, mask } = decoderPass(
+        inputs,
+        this.config.maxPositionEmbeddings,
+        'LlamaModel',
+      );
+      return runDecoderLayers(
+        this,
+        this.embed_tokens.forward(ids),
+        this.layers,
+        inputs,
+        (layer, h, past, useCache) => layer.forward(h, mask, positions, past, useCache),
+        (h) => this.norm.forward(h),
+      );
     });
   }
 }
 
 /** `LlamaForCausalLM`: `model` + `lm_head` (tied to `model.embed_tokens.weight` when configured). */
-export class LlamaForCausalLM extends Module {
+export class LlamaForCausalLM extends DecoderWithLMHead {
   readonly config: LlamaConfig;
   readonly model: LlamaModel;
-  readonly lm_head: Linear;
 
   constructor(config: LlamaConfigInput | LlamaConfig, options: ModelOptions = {}) {
-    super();
     const c = llamaConfig(config);
-    this.config = c;
     const rng = modelRng(options);
-    this.model = this.addModule('model', new LlamaModel(c, { rng }));
-    this.lm_head = this.addModule(
-      'lm_head',
-      new Linear(c.hiddenSize, c.vocabSize, {
-        bias: false,
-        rng,
-        weightInit: normal(c.initializerRange),
-        tiedWeight: c.tieWordEmbeddings ? this.model.embed_tokens.weight : undefined,
-      }),
-    );
-    seedDropout(this, rng.fork('dropout'));
-  }
-
-  get vocabSize(): number {
-    return this.config.vocabSize;
-  }
-  get maxPositions(): number {
-    return this.config.maxPositionEmbeddings;
-  }
-
-  forward(inputs: DecoderInputs): DecoderOutput {
-    return tf.tidy(() => {
-      const out = this.model.forward(inputs);
-      const logits = this.lm_head.forward(out.lastHiddenState);
-      return out.cache
-        ? { logits, lastHiddenState: out.lastHiddenState, cache: out.cache }
-        : { logits, lastHiddenState: out.lastHiddenState };
+    const model = new LlamaModel(c, { rng });
+    super(model, {
+      bodyName: 'model',
+      hiddenSize: c.hiddenSize,
+      vocabSize: c.vocabSize,
+      maxPositions: c.maxPositionEmbeddings,
+      initializerRange: c.initializerRange,
+      tiedWeight: c.tieWordEmbeddings ? model.embed_tokens.weight : undefined,
+      rng,
     });
+    this.config = c;
+    this.model = model;
   }
 }
