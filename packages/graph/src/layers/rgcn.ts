@@ -152,27 +152,31 @@ export class RGCNConv extends Module {
       } else {
         weights = this.weight;
       }
-      const parts: tf.Tensor[] = [];
-      for (let rel = 0; rel < r; rel++) {
-        const start = plan.relPtr[rel];
-        const size = plan.relPtr[rel + 1] - start;
-        if (size === 0) continue;
-        const zr = tf.slice(z, [start, 0], [size, i]);
+      // Split rows and weights per relation with split/unstack: their
+      // gradients are one concat/stack, where a slice per relation would pad
+      // its gradient back to the full tensor (R × P × in floats on FB15k-237).
+      const active: number[] = [];
+      for (let rel = 0; rel < r; rel++)
+        if (plan.relPtr[rel + 1] > plan.relPtr[rel]) active.push(rel);
+      const zParts =
+        active.length === 1
+          ? [z]
+          : tf.split(
+              z,
+              active.map((rel) => plan.relPtr[rel + 1] - plan.relPtr[rel]),
+            );
+      const wAll = tf.unstack(weights);
+      const parts = active.map((rel, k) => {
+        const zr = zParts[k];
+        const size = zr.shape[0];
         if (numBlocks !== undefined) {
           const nb = numBlocks;
-          const w = tf.reshape(tf.slice(weights, [rel, 0, 0, 0], [1, nb, i / nb, o / nb]), [
-            nb,
-            i / nb,
-            o / nb,
-          ]);
           const zb = tf.transpose(tf.reshape(zr, [size, nb, i / nb]), [1, 0, 2]);
-          const yb = tf.matMul(zb as tf.Tensor3D, w as tf.Tensor3D);
-          parts.push(tf.reshape(tf.transpose(yb, [1, 0, 2]), [size, o]));
-        } else {
-          const w = tf.reshape(tf.slice(weights, [rel, 0, 0], [1, i, o]), [i, o]);
-          parts.push(tf.matMul(zr as tf.Tensor2D, w as tf.Tensor2D));
+          const yb = tf.matMul(zb as tf.Tensor3D, wAll[rel] as tf.Tensor3D);
+          return tf.reshape(tf.transpose(yb, [1, 0, 2]), [size, o]);
         }
-      }
+        return tf.matMul(zr as tf.Tensor2D, wAll[rel] as tf.Tensor2D);
+      });
       let out: tf.Tensor2D =
         parts.length === 0
           ? tf.zeros([n, o])

@@ -1,4 +1,4 @@
-import type { CheckpointStore, Line, Progress, TaskContext } from '@kd/core';
+import type { CheckpointStore, Line, TaskContext } from '@kd/core';
 import { z } from 'zod';
 
 /** A dataset by name (bundled) or `{ name, path }` (a folder, relative to the recipe). */
@@ -57,11 +57,6 @@ export class RunLog<R> {
       extra: { runs: this.runs },
     });
   }
-}
-
-/** A progress stage that also logs a line when it finishes. */
-export function stage(progress: Progress, name: string, total: number, unit: string) {
-  return progress.stage(name, total, unit);
 }
 
 export const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
