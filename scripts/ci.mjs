@@ -21,7 +21,9 @@ function ensureDebianPackages() {
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !existsSync('/usr/bin/apt-get')) {
-    process.stderr.write(`missing ${missing.join(', ')} and cannot install them here (needs root and apt-get)\n`);
+    process.stderr.write(
+      `missing ${missing.join(', ')} and cannot install them here (needs root and apt-get)\n`,
+    );
     process.exit(1);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { plugin as backendWasm } from '@kd/backend-wasm';
-import { type Plugin, type Registry, registry, ValidationError } from '@kd/core';
 import { plugin as backendWebgpu } from '@kd/backend-webgpu';
+import { type Plugin, type Registry, registry, ValidationError } from '@kd/core';
 import { plugin as data } from '@kd/data';
 import { plugin as datasetsNc } from '@kd/datasets-nc';
 import { plugin as evalPlugin } from '@kd/eval';

@@ -128,17 +128,25 @@ describe('kd command', () => {
     const list = kd(['metric', '--list', '--json']);
     expect(list.code).toBe(0);
     const ids = (JSON.parse(list.stdout) as { id: string }[]).map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining(['sacrebleu', 'rouge', 'wer', 'cer', 'f1', 'squad']));
+    expect(ids).toEqual(
+      expect.arrayContaining(['sacrebleu', 'rouge', 'wer', 'cer', 'f1', 'squad']),
+    );
 
-    const input = JSON.stringify({ predictions: ['the cat sat', 'a b c'], references: ['the cat sat', 'a x c'] });
+    const input = JSON.stringify({
+      predictions: ['the cat sat', 'a b c'],
+      references: ['the cat sat', 'a x c'],
+    });
     const wer = kd(['metric', 'wer'], process.cwd(), input);
     expect(wer.code, wer.stderr).toBe(0);
     // One substitution in six reference words (jiwer's corpus WER).
     expect(JSON.parse(wer.stdout).wer).toBeCloseTo(1 / 6, 12);
 
-    const bad = kd(['metric', 'wer', '--options', '{"lowercase_everything":true}'], process.cwd(), input);
+    const bad = kd(
+      ['metric', 'wer', '--options', '{"lowercase_everything":true}'],
+      process.cwd(),
+      input,
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown option "lowercase_everything"/);
   });
 });
-

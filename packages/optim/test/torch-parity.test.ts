@@ -7,22 +7,12 @@ import {
   adamax,
   adamw,
   nadam,
-  Optimizer,
   radam,
   rmsprop,
   sgd,
 } from '../src/index.js';
 import type { GradientTransformation } from '../src/types.js';
-import {
-  BACKENDS,
-  expectParity,
-  fixture,
-  runKd,
-  runReference,
-  type Stepper,
-  useBackend,
-  worstError,
-} from './helpers.js';
+import { BACKENDS, expectParity, type Stepper, useBackend, worstError } from './helpers.js';
 import {
   torchAdadelta,
   torchAdagrad,

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { moment, sign } from '../ops.js';
 import { checkRate } from '../validate.js';
 import { perParameter } from './per-parameter.js';
