@@ -3,6 +3,7 @@
 import { initBackend } from '@kd/core';
 import { loadAdapter } from '@kd/lora';
 import { BertForSequenceClassification, saveHF } from '@kd/nn';
+import * as tf from '@tensorflow/tfjs-core';
 import { files } from './train-and-save.mjs';
 
 await initBackend({ backend: 'cpu' });
@@ -30,11 +31,15 @@ console.log(
 );
 
 const inputs = { inputIds: [[2, 17, 31, 3]] };
-export const unmerged = Array.from(base.forward(inputs).logits.dataSync());
+const logits = (model) => tf.tidy(() => Array.from(model.forward(inputs).logits.dataSync()));
+export const unmerged = logits(base);
 const merged = lora.mergeAndUnload(); // W ← W + (α/r)·B·A; adapter layers removed
-export const mergedLogits = Array.from(merged.forward(inputs).logits.dataSync());
+export const mergedLogits = logits(merged);
 console.log(unmerged, mergedLogits);
 
 // A Hugging Face model directory that loads without PEFT (`kd lora merge` does this from files).
 export const hf = saveHF(merged).files;
 console.log(Object.keys(hf));
+
+// Release the weights: tfjs does not garbage-collect tensors.
+merged.dispose();

@@ -40,10 +40,11 @@ const attentionMask = [
   [1, 1, 1, 1],
   [1, 1, 1, 0],
 ];
-const labels = tf.oneHot(tf.tensor1d([1, 0], 'int32'), 2);
 model.train();
 for (let step = 0; step < 20; step++) {
+  // tidy frees the step's intermediates: tfjs does not garbage-collect tensors.
   tf.tidy(() => {
+    const labels = tf.oneHot(tf.tensor1d([1, 0], 'int32'), 2);
     const { grads } = tf.variableGrads(
       () =>
         tf.losses.softmaxCrossEntropy(labels, model.forward({ inputIds, attentionMask }).logits),
@@ -60,3 +61,7 @@ for (let step = 0; step < 20; step++) {
 // (In Node, `saveAdapterDirectory(lora, dir)` from '@kd/lora/node' writes them.)
 export const files = saveAdapter(lora);
 console.log(Object.keys(files), `${files['adapter_model.safetensors'].length} bytes`);
+
+// Release the model (adapter included) and AdamW's moments.
+optimizer.dispose();
+lora.dispose();

@@ -46,3 +46,7 @@ addWeightedAdapter(lora, ['attn', 'mlp'], [0.5, 0.5], 'mix', 'cat');
 lora.setAdapter('mix');
 export const adapters = lora.adapters;
 console.log(adapters, lora.activeAdapters, optimizer.constructor.name);
+
+// tfjs does not garbage-collect tensors: release the model (all four adapters) and the optimiser.
+optimizer.dispose();
+lora.dispose();
