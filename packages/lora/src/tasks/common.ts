@@ -10,6 +10,39 @@ import type { Parameter } from '@kd/nn';
 import { createOptimizer, type Optimizer } from '@kd/optim';
 import * as tf from '@tensorflow/tfjs-core';
 
+/**
+ * An arm's name as a key for summary entries and artefact paths
+ * (`LoRA r=8` → `lora_r_8`). `+` is spelled out, so `LoRA+` is `loraplus`
+ * and does not collide with `LoRA`.
+ */
+export function armKey(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/\+/g, 'plus')
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
+}
+
+/**
+ * Every arm's key, in order. Two arms with one key would overwrite each
+ * other's summary numbers and artefacts, so that is refused up front.
+ */
+export function armKeys(arms: readonly { name: string }[]): string[] {
+  const keys = arms.map((a) => armKey(a.name));
+  keys.forEach((k, i) => {
+    const j = keys.indexOf(k);
+    if (k === '' || j !== i) {
+      throw new ValidationError(
+        k === ''
+          ? `arm "${arms[i].name}" needs a letter or digit in its name (it names summary keys and artefacts)`
+          : `arms "${arms[j].name}" and "${arms[i].name}" both map to the key "${k}" (summary keys, artefact paths); rename one`,
+        [{ path: `arms.${i}.name`, message: 'duplicate or empty key' }],
+      );
+    }
+  });
+  return keys;
+}
+
 /** Median of a list (the robust step time on a shared machine). */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;

@@ -2,6 +2,7 @@ import {
   defineEntry,
   entryRef,
   type MeanStd,
+  type Registry,
   type TaskContext,
   type TaskResult,
   ValidationError,
@@ -17,12 +18,17 @@ import {
 } from '@kd/data';
 import { perplexity } from '@kd/eval';
 import { crossEntropy, type LlamaForCausalLM, loadLlama2c } from '@kd/nn';
+import type { Optimizer } from '@kd/optim';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import type { LoraModel } from '../model.js';
 import type { AdapterFactory } from '../plugin.js';
+import { armArtifactName, artifactsNote, saveArmArtifact } from './artifacts.js';
 import {
   adamwWithWarmup,
   aggregate,
+  armKey,
+  armKeys,
   checkAbort,
   median,
   peakBytes,
@@ -92,7 +98,32 @@ function encodeText(tokenizer: Llama2cTokenizer, text: string): Int32Array {
   return Int32Array.from(out);
 }
 
-function heldOutPerplexity(model: LlamaForCausalLM, ids: Int32Array, o: GenerativeOptions): number {
+/**
+ * The token ids a run trains and scores on: the dataset's text split
+ * (`trainFraction`), trimmed to `trainChars` / `evalChars`, encoded with
+ * stories260K's tokenizer.
+ */
+export async function generativeTokens(
+  registry: Registry,
+  o: GenerativeOptions,
+): Promise<{ train: Int32Array; heldOut: Int32Array }> {
+  const handle = registry.create<TextHandle>('dataset', o.dataset.id, o.dataset.options);
+  if (handle.kind !== 'text')
+    throw new ValidationError(`dataset "${o.dataset.id}" is not a text corpus`);
+  const text = await handle.load(handle.splits[0]);
+  const split = splitTrainVal(text, o.trainFraction);
+  const trainText = o.trainChars ? split.train.slice(0, o.trainChars) : split.train;
+  const evalText = o.evalChars ? split.val.slice(0, o.evalChars) : split.val;
+  const tokenizer = await loadStories260KTokenizer({ addBos: false });
+  return { train: encodeText(tokenizer, trainText), heldOut: encodeText(tokenizer, evalText) };
+}
+
+/** Corpus perplexity of `model` over non-overlapping held-out windows, in eval mode. */
+export function heldOutPerplexity(
+  model: LlamaForCausalLM,
+  ids: Int32Array,
+  o: Pick<GenerativeOptions, 'blockSize' | 'evalBatchSize'>,
+): number {
   model.eval();
   const logprobs: Float32Array[] = [];
   for (const b of lmSequentialBatches(ids, {
@@ -127,11 +158,15 @@ async function runArm(
   const a = o.arms[index];
   const steps = a.steps ?? o.steps;
   const model = loadLlama2c(checkpoint);
-  const factory = a.adapter
-    ? ctx.registry.create<AdapterFactory>('adapter', a.adapter.id, a.adapter.options)
-    : undefined;
-  const lora = factory?.apply(model, { seed });
+  // Released in `finally`: neither the optimiser's moments nor a wrapper's own
+  // tensors (PiSSA's initial factors, modules_to_save copies) live in the model.
+  let lora: LoraModel | undefined;
+  let optimizerToDispose: Optimizer | undefined;
   try {
+    const factory = a.adapter
+      ? ctx.registry.create<AdapterFactory>('adapter', a.adapter.id, a.adapter.options)
+      : undefined;
+    lora = factory?.apply(model, { seed });
     const params = lora ? lora.trainableParameters() : model.trainableParameters();
     const trainable = steps === 0 ? 0 : Object.values(params).reduce((s, p) => s + p.size, 0);
     const total = model.parameterCount();
@@ -146,6 +181,7 @@ async function runArm(
         weightDecay: o.weightDecay,
         groups: lora && factory ? factory.optimizerGroups(lora) : [],
       });
+      optimizerToDispose = optimizer;
       const sampler = new LmWindowSampler(train, {
         blockSize: o.blockSize,
         batchSize: o.batchSize,
@@ -182,6 +218,10 @@ async function runArm(
       stage.done();
     }
     const ppl = heldOutPerplexity(model, heldOut, o);
+    // One run per arm is kept: the first seed's (deterministic, and not picked on the held-out text).
+    if (ctx.artifacts && steps > 0 && seed === o.seeds[0]) {
+      await saveArmArtifact(ctx.artifacts, armKey(a.name), model, lora);
+    }
     const tail = losses.slice(-Math.max(1, Math.floor(losses.length / 10)));
     return {
       arm: a.name,
@@ -194,7 +234,9 @@ async function runArm(
       finalLoss: tail.length ? tail.reduce((s, v) => s + v, 0) / tail.length : Number.NaN,
     };
   } finally {
-    model.dispose();
+    optimizerToDispose?.dispose();
+    if (lora) lora.dispose();
+    else model.dispose();
   }
 }
 
@@ -213,16 +255,8 @@ export const generativeTask = defineEntry({
   create: (o) => ({
     run: async (ctx: TaskContext): Promise<TaskResult> => {
       const started = performance.now();
-      const handle = ctx.registry.create<TextHandle>('dataset', o.dataset.id, o.dataset.options);
-      if (handle.kind !== 'text')
-        throw new ValidationError(`dataset "${o.dataset.id}" is not a text corpus`);
-      const text = await handle.load(handle.splits[0]);
-      const split = splitTrainVal(text, o.trainFraction);
-      const trainText = o.trainChars ? split.train.slice(0, o.trainChars) : split.train;
-      const evalText = o.evalChars ? split.val.slice(0, o.evalChars) : split.val;
-      const tokenizer = await loadStories260KTokenizer({ addBos: false });
-      const train = encodeText(tokenizer, trainText);
-      const heldOut = encodeText(tokenizer, evalText);
+      const keys = armKeys(o.arms);
+      const { train, heldOut } = await generativeTokens(ctx.registry, o);
       const { legacy } = await loadStories260K();
       const log = await RunLog.open<Run>(ctx.checkpoints);
       for (const seed of o.seeds) {
@@ -247,13 +281,7 @@ export const generativeTask = defineEntry({
         };
       });
       const summary: Record<string, number | string | MeanStd> = {};
-      for (const row of rows) {
-        const key = String(row.arm)
-          .toLowerCase()
-          .replace(/[^a-z0-9]+/g, '_')
-          .replace(/^_|_$/g, '');
-        summary[`${key}_perplexity`] = row.perplexity;
-      }
+      for (const [i, row] of rows.entries()) summary[`${keys[i]}_perplexity`] = row.perplexity;
       const trained = rows.filter((r) => (r.trainable ?? 0) > 0);
       return {
         task: 'lora-generative',
@@ -297,6 +325,17 @@ export const generativeTask = defineEntry({
           `${train.length.toLocaleString('en-US')} training and ${heldOut.length.toLocaleString('en-US')} held-out tokens.`,
           'LoRA arms target all linear layers of every block (q, k, v, o, gate, up, down; the tied lm_head is left out, as PEFT’s all-linear does) with α = 2r; full fine-tuning trains every weight, the tied embedding/output matrix included.',
           'No published number exists for this pairing; the point of comparison is the pretrained model itself (the first row) and full fine-tuning at the same budget.',
+          ...(ctx.artifacts
+            ? [
+                artifactsNote(
+                  o.arms.flatMap((a, i) =>
+                    (a.steps ?? o.steps) > 0 ? [armArtifactName(keys[i], a.adapter !== null)] : [],
+                  ),
+                  o.seeds[0],
+                  "stories260K as loadLlama2c reads @kd/data's loadStories260K().legacy",
+                ),
+              ]
+            : []),
           `Wall time ${((performance.now() - started) / 1000).toFixed(1)} s for this call.`,
         ],
       };

@@ -7,7 +7,7 @@ import {
 } from '@kd/core';
 import { type GlueHandle, loadBertUncasedTokenizer } from '@kd/data';
 import { z } from 'zod';
-import { baseFiles, baseOptions, pretrainBase, writeBase } from './qqp-base.js';
+import { baseFiles, baseOptions, gzipFiles, pretrainBase, writeBase } from './qqp-base.js';
 import { loadQqpSplits } from './qqp-data.js';
 
 export const qqpBaseOptions = z.strictObject({
@@ -16,7 +16,10 @@ export const qqpBaseOptions = z.strictObject({
   heldOut: z.number().int().positive().default(1000),
   maxLength: z.number().int().min(8).default(64),
   pretrain: baseOptions.default(baseOptions.parse({})),
-  /** Directory to write (relative to the recipe); default `<outDir>/qqp-base`. */
+  /**
+   * Directory to write (relative to the recipe), besides the run's artefact
+   * `qqp-base`; without an artefact sink, default `<outDir>/qqp-base`.
+   */
   out: z.string().min(1).optional(),
   /** Write gzip files (`config.json.gz`, …), as bundled assets are stored. */
   gzip: z.boolean().default(false),
@@ -25,8 +28,10 @@ export const qqpBaseOptions = z.strictObject({
 /**
  * Pretrains the QQP experiment's base encoder with masked-LM on the training
  * rows' question pairs and writes it as a directory (`config.json`,
- * `model.safetensors`, `vocab.txt`, `provenance.json`). This is how the base
- * bundled in @kd/datasets-nc was made; the recipe and seed reproduce it.
+ * `model.safetensors`, `vocab.txt`, `provenance.json`): the artefact
+ * `qqp-base` when the run has an artefact sink, and `out` when set. This is
+ * how the base bundled in @kd/datasets-nc was made; the recipe and seed
+ * reproduce it.
  */
 export const qqpBaseTask = defineEntry({
   kind: 'task',
@@ -43,14 +48,15 @@ export const qqpBaseTask = defineEntry({
           `dataset "${o.dataset.id}" is GLUE ${handle.info.task}; this task needs QQP`,
         );
       }
+      // An explicit `out` (the bundled asset) is written as well as the artefact.
       const out = o.out
         ? (ctx.resolvePath?.(o.out) ?? o.out)
-        : ctx.outDir
+        : !ctx.artifacts && ctx.outDir
           ? `${ctx.outDir}/qqp-base`
           : undefined;
-      if (!out)
+      if (!out && !ctx.artifacts)
         throw new ValidationError(
-          'nowhere to write the base: set `out` or run with an output directory',
+          'nowhere to write the base: set `out`, or run with an output directory or an artefact sink',
         );
       const tokenizer = await loadBertUncasedTokenizer();
       const splits = await loadQqpSplits(handle, o.heldOut);
@@ -65,7 +71,7 @@ export const qqpBaseTask = defineEntry({
         signal: ctx.signal,
       });
       const params = base.model.parameterCount();
-      const files = baseFiles(base, {
+      const plain = baseFiles(base, {
         task: 'lora-qqp-base',
         seed: ctx.seed,
         dataset: o.dataset,
@@ -75,8 +81,17 @@ export const qqpBaseTask = defineEntry({
         trainRows: splits.train.length,
         finalMlmLoss: base.finalLoss,
       });
-      await writeBase(out, files, o.gzip);
       base.model.dispose();
+      const files = o.gzip ? await gzipFiles(plain) : plain;
+      const written: string[] = [];
+      if (ctx.artifacts) {
+        await ctx.artifacts.save('qqp-base', files);
+        written.push('the artefact qqp-base');
+      }
+      if (out) {
+        await writeBase(out, files);
+        written.push(out);
+      }
       const seconds = (performance.now() - started) / 1000;
       return {
         task: 'lora-qqp-base',
@@ -91,7 +106,7 @@ export const qqpBaseTask = defineEntry({
         plots: [],
         notes: [
           `Pretrained on ${splits.train.length} QQP training pairs (the ${o.heldOut} held-out rows excluded), ${o.pretrain.steps} steps of ${o.pretrain.batchSize}.`,
-          `Written to ${out}.`,
+          `Written to ${written.join(' and ')}${o.gzip ? ' (gzip)' : ''}.`,
         ],
       };
     },

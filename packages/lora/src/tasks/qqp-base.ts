@@ -90,46 +90,54 @@ export async function pretrainBase(options: {
   const stage = options.progress.stage('MLM pretraining of the base encoder', base.steps, 'steps');
   const losses: number[] = [];
   model.train();
-  for (let step = 0; step < base.steps; step++) {
-    checkAbort(options.signal, 'MLM pretraining');
-    const batch = padBatch(stream.next().map((i) => texts[i]));
-    const masked = maskTokens(
-      batch.inputIds,
-      rng.fork(`mask:${step}`),
-      {
-        maskTokenId: 4,
-        vocabSize: vocab.size,
-        specialTokenIds: [0, 1, 2, 3, 4],
-        mlmProbability: base.mlmProbability,
-      },
-      batch.attentionMask,
-    );
-    const positions: number[] = [];
-    const targets: number[] = [];
-    masked.labels.forEach((row, b) => {
-      row.forEach((l, t) => {
-        if (l !== IGNORE_INDEX) {
-          positions.push(b * row.length + t);
-          targets.push(l);
-        }
+  try {
+    for (let step = 0; step < base.steps; step++) {
+      checkAbort(options.signal, 'MLM pretraining');
+      const batch = padBatch(stream.next().map((i) => texts[i]));
+      const masked = maskTokens(
+        batch.inputIds,
+        rng.fork(`mask:${step}`),
+        {
+          maskTokenId: 4,
+          vocabSize: vocab.size,
+          specialTokenIds: [0, 1, 2, 3, 4],
+          mlmProbability: base.mlmProbability,
+        },
+        batch.attentionMask,
+      );
+      const positions: number[] = [];
+      const targets: number[] = [];
+      masked.labels.forEach((row, b) => {
+        row.forEach((l, t) => {
+          if (l !== IGNORE_INDEX) {
+            positions.push(b * row.length + t);
+            targets.push(l);
+          }
+        });
       });
-    });
-    if (positions.length === 0) continue;
-    const { loss } = trainStep(params, optimizer, () =>
-      tf.tidy(() => {
-        const h = model.bert.forward({
-          inputIds: masked.inputIds,
-          tokenTypeIds: batch.tokenTypeIds,
-          attentionMask: batch.attentionMask,
-        }).lastHiddenState;
-        const flat = h.reshape([-1, base.hiddenSize]);
-        const picked = tf.gather(flat, tf.tensor1d(positions, 'int32'));
-        const logits = model.cls.forward(picked);
-        return crossEntropy(logits, tf.tensor1d(targets, 'int32'));
-      }),
-    );
-    losses.push(loss);
-    stage.tick(1, { loss });
+      if (positions.length === 0) continue;
+      const { loss } = trainStep(params, optimizer, () =>
+        tf.tidy(() => {
+          const h = model.bert.forward({
+            inputIds: masked.inputIds,
+            tokenTypeIds: batch.tokenTypeIds,
+            attentionMask: batch.attentionMask,
+          }).lastHiddenState;
+          const flat = h.reshape([-1, base.hiddenSize]);
+          const picked = tf.gather(flat, tf.tensor1d(positions, 'int32'));
+          const logits = model.cls.forward(picked);
+          return crossEntropy(logits, tf.tensor1d(targets, 'int32'));
+        }),
+      );
+      losses.push(loss);
+      stage.tick(1, { loss });
+    }
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    // AdamW's moments are not part of the model.
+    optimizer.dispose();
   }
   stage.done();
   model.eval();
@@ -194,26 +202,34 @@ export async function readBase(
   return { files: { config, weights }, vocab };
 }
 
-/** Writes a base directory (Node only); `gzip` writes `<name>.gz` (gzip -9, no name or mtime), as bundled assets are stored. */
+/**
+ * The same files as `<name>.gz` (gzip -9, no name or mtime, so the bytes
+ * depend on the content only), as bundled assets are stored. Node only.
+ */
+export async function gzipFiles(
+  files: Record<string, string | Uint8Array>,
+): Promise<Record<string, Uint8Array>> {
+  const zlibName = 'node:zlib';
+  const zlib = (await import(/* @vite-ignore */ zlibName)) as typeof import('node:zlib');
+  const out: Record<string, Uint8Array> = {};
+  for (const [name, data] of Object.entries(files)) {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    out[`${name}.gz`] = new Uint8Array(zlib.gzipSync(bytes, { level: 9 }));
+  }
+  return out;
+}
+
+/** Writes a base directory (Node only); `gzip` writes `<name>.gz` instead (see `gzipFiles`). */
 export async function writeBase(
   dir: string,
   files: Record<string, string | Uint8Array>,
   gzip = false,
 ): Promise<void> {
   const nodeName = '@kd/core/node';
-  const zlibName = 'node:zlib';
   const { writeFileAtomic } = (await import(
     /* @vite-ignore */ nodeName
   )) as typeof import('@kd/core/node');
-  const zlib = gzip
-    ? ((await import(/* @vite-ignore */ zlibName)) as typeof import('node:zlib'))
-    : undefined;
-  for (const [name, data] of Object.entries(files)) {
-    if (!zlib) {
-      await writeFileAtomic(`${dir}/${name}`, data);
-      continue;
-    }
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    await writeFileAtomic(`${dir}/${name}.gz`, new Uint8Array(zlib.gzipSync(bytes, { level: 9 })));
+  for (const [name, data] of Object.entries(gzip ? await gzipFiles(files) : files)) {
+    await writeFileAtomic(`${dir}/${name}`, data);
   }
 }

@@ -10,12 +10,17 @@ import {
 import { type GlueHandle, loadBertUncasedTokenizer } from '@kd/data';
 import { accuracyScore, f1Score, matthewsCorrcoef } from '@kd/eval';
 import { type BertForSequenceClassification, type HFFiles, loadHF } from '@kd/nn';
+import type { Optimizer } from '@kd/optim';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import type { LoraModel } from '../model.js';
 import type { AdapterFactory } from '../plugin.js';
+import { armArtifactName, artifactsNote, saveArmArtifact } from './artifacts.js';
 import {
   adamwWithWarmup,
   aggregate,
+  armKey,
+  armKeys,
   checkAbort,
   median,
   peakBytes,
@@ -138,7 +143,8 @@ export function classifierFromBase(
   return model as unknown as BertForSequenceClassification;
 }
 
-async function evaluate(
+/** Accuracy, F1 and MCC (duplicate = positive) of `model` on encoded pairs, in eval mode. */
+export async function evaluateClassifier(
   model: BertForSequenceClassification,
   rows: readonly PairExample[],
   batchSize: number,
@@ -169,11 +175,15 @@ async function fineTune(
 ): Promise<Run> {
   const a = o.arms[armIndex];
   const model = classifierFromBase(baseHF, o.dropout, seed);
-  const factory = a.adapter
-    ? ctx.registry.create<AdapterFactory>('adapter', a.adapter.id, a.adapter.options)
-    : undefined;
-  const lora = factory?.apply(model, { seed });
+  // Released in `finally`: neither the optimiser's moments nor a wrapper's own
+  // tensors (PiSSA's initial factors, modules_to_save copies) live in the model.
+  let lora: LoraModel | undefined;
+  let optimizerToDispose: Optimizer | undefined;
   try {
+    const factory = a.adapter
+      ? ctx.registry.create<AdapterFactory>('adapter', a.adapter.id, a.adapter.options)
+      : undefined;
+    lora = factory?.apply(model, { seed });
     const params = lora ? lora.trainableParameters() : model.trainableParameters();
     const trainable = Object.values(params).reduce((s, p) => s + p.size, 0);
     const total = model.parameterCount();
@@ -184,6 +194,7 @@ async function fineTune(
       weightDecay: o.weightDecay,
       groups: lora && factory ? factory.optimizerGroups(lora) : [],
     });
+    optimizerToDispose = optimizer;
     const stream = new BatchStream(train.length, o.batchSize, `${seed}:qqp-batches`);
     const stage = ctx.progress.stage(`${a.name}, seed ${seed}`, o.steps, 'steps');
     const times: number[] = [];
@@ -216,7 +227,11 @@ async function fineTune(
       stage.tick(1, { loss: losses[losses.length - 1] });
     }
     stage.done();
-    const metrics = await evaluate(model, heldOut, o.evalBatchSize);
+    const metrics = await evaluateClassifier(model, heldOut, o.evalBatchSize);
+    // One run per arm is kept: the first seed's (deterministic, and not picked on the held-out split).
+    if (ctx.artifacts && seed === o.seeds[0]) {
+      await saveArmArtifact(ctx.artifacts, armKey(a.name), model, lora);
+    }
     const tail = losses.slice(-Math.max(1, Math.floor(losses.length / 10)));
     return {
       arm: a.name,
@@ -229,7 +244,9 @@ async function fineTune(
       finalLoss: tail.reduce((s, v) => s + v, 0) / tail.length,
     };
   } finally {
-    model.dispose();
+    optimizerToDispose?.dispose();
+    if (lora) lora.dispose();
+    else model.dispose();
   }
 }
 
@@ -285,6 +302,7 @@ export const qqpTask = defineEntry({
   create: (o) => ({
     run: async (ctx: TaskContext): Promise<TaskResult> => {
       const started = performance.now();
+      const keys = armKeys(o.arms);
       const handle = ctx.registry.create<GlueHandle>('dataset', o.dataset.id, o.dataset.options);
       if (handle.info.task !== 'qqp') {
         throw new ValidationError(
@@ -297,6 +315,7 @@ export const qqpTask = defineEntry({
       let baseHF: HFFiles;
       let vocab: CompactVocab;
       let baseNote: string;
+      let baseName: string;
       const path = o.base.path ? (ctx.resolvePath?.(o.base.path) ?? o.base.path) : undefined;
       let loaded: Awaited<ReturnType<typeof readBase>> | undefined;
       if (path) {
@@ -309,6 +328,7 @@ export const qqpTask = defineEntry({
       if (loaded) {
         baseHF = loaded.files;
         vocab = loaded.vocab;
+        baseName = `the base in ${o.base.path}`;
         baseNote = `Base encoder loaded from ${o.base.path} (MLM-pretrained on the training rows' question pairs by recipes/qqp-base.yaml).`;
       } else {
         const base: PretrainedBase = await pretrainBase({
@@ -326,13 +346,16 @@ export const qqpTask = defineEntry({
           seed: ctx.seed,
           pretrain: o.base.pretrain,
         });
-        if (ctx.outDir) await writeBase(`${ctx.outDir}/qqp-base`, files);
+        // The adapters apply to this base only: keep it beside them.
+        if (ctx.artifacts) await ctx.artifacts.save('qqp-base', files);
+        else if (ctx.outDir) await writeBase(`${ctx.outDir}/qqp-base`, files);
         baseHF = {
           config: files['config.json'],
           weights: files['model.safetensors'] as Uint8Array,
         };
         vocab = base.vocab;
         base.model.dispose();
+        baseName = 'the base pretrained in this run (artefact qqp-base)';
         baseNote = `Base encoder MLM-pretrained in this run (${o.base.pretrain.steps} steps, final MLM loss ${base.finalLoss.toFixed(3)}).`;
       }
       const train = encodePairs(splits.train, tokenizer, vocab, o.maxLength);
@@ -352,11 +375,8 @@ export const qqpTask = defineEntry({
       const runs = log.runs;
       const t = table(o, runs);
       const summary: Record<string, number | string | MeanStd> = {};
-      for (const row of t.rows) {
-        const key = String(row.arm)
-          .toLowerCase()
-          .replace(/[^a-z0-9]+/g, '_')
-          .replace(/^_|_$/g, '');
+      for (const [i, row] of t.rows.entries()) {
+        const key = keys[i];
         summary[`${key}_accuracy`] = row.accuracy as MeanStd;
         summary[`${key}_f1`] = row.f1 as MeanStd;
         summary[`${key}_mcc`] = row.mcc as MeanStd;
@@ -427,6 +447,15 @@ export const qqpTask = defineEntry({
           `Data: ${train.length} training and ${heldOut.length} held-out QQP pairs (${handle.bundled ? 'the bundled 5,000-row sample of QQP train' : 'the dataset folder given'}); the held-out rows are a fixed random split, identical for every arm and seed. Majority-class accuracy on them: ${(majority * 100).toFixed(1)} %.`,
           'The published numbers use a 125M–355M-parameter RoBERTa pretrained on 160 GB of text and fine-tuned on 364k pairs; this base has a few hundred thousand parameters pretrained on a few thousand question pairs, so only the comparison between methods (same budget, same seeds) carries over, not the absolute level.',
           'Every adapter arm targets all linear layers (all-linear, classifier excluded) with r = 8, α = 16, dropout 0.05, and trains the pooler and classifier in full (modules_to_save); LoRA+ uses η_B/η_A = 16. Learning rates are per method (column lr, picked on seed 0 of the quick setting: LoRA+ collapses to the majority class at the LoRA rate, so its base rate is halved); everything else is identical.',
+          ...(ctx.artifacts
+            ? [
+                artifactsNote(
+                  o.arms.map((a, i) => armArtifactName(keys[i], a.adapter !== null)),
+                  o.seeds[0],
+                  baseName,
+                ),
+              ]
+            : []),
           `Wall time ${((performance.now() - started) / 1000).toFixed(1)} s for this call.`,
         ],
       };
