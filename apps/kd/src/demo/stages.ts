@@ -29,6 +29,6 @@ export const DEMO_SYSTEMS: DemoSystem[] = [
   {
     system: 'graph',
     title: 'GNN entity extraction and relation reasoning (@kd/graph)',
-    recipes: ['graph/planetoid', 'graph/kg-small'],
+    recipes: ['graph/planetoid', 'graph/kg-small', 'graph/conll04'],
   },
 ];

@@ -90,5 +90,5 @@ export function renderReport(doc: ReportDocument): string {
         `<section id="${esc(s.system)}"><h2>${esc(s.title)}</h2>${s.results.map(renderResult).join('')}</section>`,
     )
     .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(doc.title)}</title><style>${CSS}</style></head><body><h1>${esc(doc.title)}</h1><p class="prov">generated ${esc(doc.generatedAt)}</p><nav>${nav}</nav>${sections}</body></html>\n`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,"><title>${esc(doc.title)}</title><style>${CSS}</style></head><body><h1>${esc(doc.title)}</h1><p class="prov">generated ${esc(doc.generatedAt)}</p><nav>${nav}</nav>${sections}</body></html>\n`;
 }
