@@ -79,6 +79,12 @@ export {
   type KVCache,
 } from './models/decoder.js';
 export * from './models/distilbert.js';
+export {
+  type EncoderInputs,
+  type EncoderLayer,
+  EncoderLayers,
+  type EncoderOutput,
+} from './models/encoder.js';
 export * from './models/gpt2.js';
 export { type IntInput, intTensor } from './models/inputs.js';
 export * from './models/llama.js';
