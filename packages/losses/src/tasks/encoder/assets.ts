@@ -8,12 +8,11 @@ import { type EncoderShape, encoderShape } from './model.js';
  * - `vocab.txt`: the 4,096-piece vocabulary pruned from bert-base-uncased
  *   (see `pruneWordPieceVocab`);
  * - `teachers.safetensors` (F16): `base.*`, the masked-LM-pretrained encoder
- *   (`kd-encoder-pretrain`, recipe `recipes/kd-encoder-pretrain.yaml`, seed
- *   0), and `sst2.*` / `rte.*`, that encoder fine-tuned on each task
- *   (`kd-classification` with `teachers: fine-tune`, seed 0). The fine-tuned
- *   ones share the base's word embeddings, which stay frozen in
- *   fine-tuning, so only the rest of each is stored. The metadata holds the
- *   shape, the recipes and the measured dev accuracies.
+ *   without its MLM head (`kd-encoder-pretrain`, recipe
+ *   `recipes/kd-encoder-pretrain.yaml`, seed 0), and `sst2.*`, that encoder
+ *   fine-tuned on SST-2 (`kd-classification --profile full`, seed 0), which
+ *   the quick profile distils from. The full profile fine-tunes its teachers
+ *   itself. Metadata: the shape, and the runs' settings and dev accuracy.
  */
 export interface EncoderAssets {
   vocab: string[];

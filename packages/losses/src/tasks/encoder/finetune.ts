@@ -2,7 +2,7 @@ import type { BertForSequenceClassification } from '@kd/nn';
 import type { Optimizer } from '@kd/optim';
 import * as tf from '@tensorflow/tfjs-core';
 import { crossEntropyLoss } from '../../losses/hard-label.js';
-import type { EncodedSplit } from './glue.js';
+import { type EncodedSplit, trimmedBatch } from './glue.js';
 
 /**
  * Supervised fine-tuning of a classifier on an encoded split (what makes a
@@ -54,16 +54,7 @@ export function predict(
   const out: number[] = [];
   for (let i = 0; i < split.labels.length; i += batch) {
     const rows = Array.from({ length: Math.min(batch, split.labels.length - i) }, (_, k) => i + k);
-    const pred = tf.tidy(() =>
-      tf.argMax(
-        model.forward({
-          inputIds: rows.map((r) => split.inputIds[r]),
-          attentionMask: rows.map((r) => split.attentionMask[r]),
-          tokenTypeIds: rows.map((r) => split.tokenTypeIds[r]),
-        }).logits,
-        -1,
-      ),
-    );
+    const pred = tf.tidy(() => tf.argMax(model.forward(trimmedBatch(split, rows)).logits, -1));
     out.push(...(pred.dataSync() as Int32Array));
     pred.dispose();
   }

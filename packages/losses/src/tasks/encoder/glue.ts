@@ -32,3 +32,25 @@ export async function encodeGlue(
     labels: examples.map((e) => e.label),
   };
 }
+
+/**
+ * Rows of a split cut to the longest unpadded row among them (right
+ * padding), so a batch of short sentences does not pay for `maxLength`.
+ */
+export function trimmedBatch(
+  split: EncodedSplit,
+  rows: readonly number[],
+): { inputIds: number[][]; attentionMask: number[][]; tokenTypeIds: number[][] } {
+  let len = 1;
+  for (const r of rows) {
+    const m = split.attentionMask[r];
+    let n = m.length;
+    while (n > 0 && m[n - 1] === 0) n--;
+    len = Math.max(len, n);
+  }
+  return {
+    inputIds: rows.map((r) => split.inputIds[r].slice(0, len)),
+    attentionMask: rows.map((r) => split.attentionMask[r].slice(0, len)),
+    tokenTypeIds: rows.map((r) => split.tokenTypeIds[r].slice(0, len)),
+  };
+}
