@@ -1,7 +1,7 @@
 /**
  * What `kd demo` runs: each research system's bundled recipes, in order.
  * The quick profile of each recipe is sized so the whole demo finishes in
- * about ten minutes on two cores; `--profile full` runs the experiments as
+ * well under ten minutes on two cores; `--profile full` runs the experiments as
  * reported in the packages' READMEs.
  */
 export interface DemoSystem {
