@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,42 @@ describe('kd command', () => {
     });
     expect(result.provenance.versions['kd-plugin-example']).toBe('1.0.0');
     expect(result.provenance.machine.cpus).toBeGreaterThan(0);
+  });
+
+  it('Ctrl-C stops after the current epoch with exit 130; the same command resumes to the uninterrupted numbers', async () => {
+    const path = recipe(`task: bow-sentiment\nplugins: [${examplePlugin}]\nepochs: 600\n`);
+    const out = mkdtempSync(join(tmpdir(), 'kd-out-'));
+    const child = spawn(process.execPath, [bin, 'run', path, '--out', out]);
+    let stderr = '';
+    let interruptedAt = -1;
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      const done = [...stderr.matchAll(/(\d+)\/600 epochs/g)].map((m) => Number(m[1]));
+      if (interruptedAt < 0 && done.some((n) => n >= 120)) {
+        interruptedAt = Math.max(...done);
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/stopping after the current step/);
+    expect(interruptedAt).toBeLessThan(600);
+    expect(existsSync(join(out, 'results.json'))).toBe(false);
+
+    const resumed = kd(['run', path, '--out', out]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    // It picks up at the checkpoint: its first progress past 0 is at least
+    // where it stopped (a fresh start would report 60 first).
+    const counts = [...resumed.stderr.matchAll(/(\d+)\/600 epochs/g)].map((m) => Number(m[1]));
+    expect(counts.find((n) => n > 0)).toBeGreaterThanOrEqual(interruptedAt);
+    const straight = kd(['run', path, '--out', mkdtempSync(join(tmpdir(), 'kd-out-'))]);
+    expect(straight.code, straight.stderr).toBe(0);
+    const summary = (dir: string) =>
+      JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).summary;
+    expect(summary(out)).toEqual(
+      summary(straight.stdout.match(/results: (.+)\/results\.json/)![1]),
+    );
   });
 
   it('metric computes from stdin JSON, lists metrics, and rejects unknown options', () => {
