@@ -50,24 +50,24 @@ describe('demo report in Chromium', () => {
 
   it('shows each system with visible tables, numbers and drawn plots', async () => {
     const sections = await browser.page.evaluate(() =>
-      [...document.querySelectorAll('section')].map((s) => {
+      Array.from(document.querySelectorAll('section')).map((s) => {
         const visible = (e: Element) => {
           const r = e.getBoundingClientRect();
           return r.width > 0 && r.height > 0;
         };
-        const plots = [...s.querySelectorAll('svg')];
+        const plots = Array.from(s.querySelectorAll('svg'));
         return {
           id: s.id,
           heading: s.querySelector('h2')?.textContent ?? '',
           articles: s.querySelectorAll('article').length,
-          tableRows: [...s.querySelectorAll('table tbody tr')].filter(visible).length,
-          numericCells: [...s.querySelectorAll('td.num')].filter((td) =>
+          tableRows: Array.from(s.querySelectorAll('table tbody tr')).filter(visible).length,
+          numericCells: Array.from(s.querySelectorAll('td.num')).filter((td) =>
             /\d/.test(td.textContent ?? ''),
           ).length,
           plots: plots.length,
           // A plot is drawn when its data marks (paths, polylines, bars, points) have extent.
           drawnPlots: plots.filter((svg) =>
-            [...svg.querySelectorAll('path, polyline, rect, circle')].some((m) => {
+            Array.from(svg.querySelectorAll('path, polyline, rect, circle')).some((m) => {
               const b = (m as SVGGraphicsElement).getBBox();
               return b.width > 0 || b.height > 0;
             }),
