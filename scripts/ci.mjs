@@ -46,6 +46,8 @@ run('turbo', [
   'test',
   '--output-logs=errors-only',
   '--concurrency=2',
+  // One run reports every failing package, not just the first.
+  '--continue',
 ]);
 process.stderr.write(
   `\nci: all green in ${((Date.now() - started) / 1000).toFixed(0)} s on ${execFileSync('nproc').toString().trim()} cores\n`,
