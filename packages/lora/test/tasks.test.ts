@@ -144,7 +144,7 @@ describe('lora-qqp (tiny sizes)', () => {
     const full = Number(table.rows[0].trainable);
     const dora = Number(table.rows[1].trainable);
     expect(dora).toBeLessThan(full);
-    expect(result.summary.full_accuracy).toBeDefined();
+    expect(result.summary.full_accuracy).toMatchObject({ n: 2, mean: expect.any(Number) });
     // A resumed run finds all six runs checkpointed and trains nothing: same numbers.
     const state = (await store.latest()) as CheckpointState;
     expect(state.extra?.runs).toHaveLength(6);
@@ -175,7 +175,7 @@ describe('lora-qqp (tiny sizes)', () => {
     expect(tf.memory().numTensors).toBe(before);
     // Seed 0 only, one artefact per arm; LoRA+ no longer shares LoRA's key.
     expect(sink.saves).toEqual(['qqp-base', 'models/full', 'adapters/pissa', 'adapters/loraplus']);
-    expect(result.summary.loraplus_accuracy).toBeDefined();
+    expect(result.summary.loraplus_accuracy).toMatchObject({ n: 2, mean: expect.any(Number) });
     expect(result.notes?.some((n) => n.includes('adapters/pissa'))).toBe(true);
 
     const base = sink.get('qqp-base');

@@ -251,7 +251,7 @@ describe('the comparison', () => {
     expect(result.published?.length).toBeGreaterThan(0);
     for (const p of result.published ?? []) {
       expect(p.source).toMatch(/\d{4}/);
-      expect(p.setting).toBeTruthy();
+      expect(p.setting).toMatch(/\w{3}/);
       expect(p.kdKey && p.kdKey in result.summary).toBe(true);
     }
     expect(result.summary['sst2.best']).toBeTypeOf('string');
