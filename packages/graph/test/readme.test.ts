@@ -1,9 +1,9 @@
 // Runs every ```js example of README.md, so the README cannot drift from the API.
-import { readFileSync } from 'node:fs';
 import * as core from '@kd/core';
 import * as data from '@kd/data';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readmeJsBlocks, runReadmeExample } from '../../../scripts/readme-examples.mjs';
 import * as graph from '../src/index.js';
 
 const modules: Record<string, unknown> = {
@@ -13,37 +13,8 @@ const modules: Record<string, unknown> = {
   '@tensorflow/tfjs-core': tf,
 };
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
-
-/** `import { a, b as c } from 'm'` → `const { a, b: c } = __modules['m']`. */
-function toScript(code: string): string {
-  return code
-    .replace(
-      /^import \* as (\w+) from '([^']+)';$/gm,
-      (_, name, mod) => `const ${name} = __modules[${JSON.stringify(mod)}];`,
-    )
-    .replace(/^import \{([^}]+)\} from '([^']+)';$/gm, (_, names: string, mod) => {
-      const parts = names
-        .split(',')
-        .map((n) => n.trim())
-        .filter(Boolean)
-        .map((n) => n.replace(/ as /, ': '));
-      return `const { ${parts.join(', ')} } = __modules[${JSON.stringify(mod)}];`;
-    });
-}
-
-const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
-  ...args: string[]
-) => (...a: unknown[]) => Promise<void>;
-
-async function run(code: string): Promise<string[]> {
-  const logs: string[] = [];
-  const log = (...args: unknown[]) =>
-    logs.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-  await new AsyncFunction('__modules', 'console', toScript(code))(modules, { log });
-  return logs;
-}
+const blocks = readmeJsBlocks(new URL('../README.md', import.meta.url));
+const run = (code: string) => runReadmeExample(code, modules);
 
 describe('README examples', () => {
   beforeAll(async () => {

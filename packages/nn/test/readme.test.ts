@@ -1,5 +1,4 @@
 // Runs every ```js example of README.md, so the README cannot drift from the API.
-import { readFileSync } from 'node:fs';
 import * as fsPromises from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +6,7 @@ import * as core from '@kd/core';
 import * as data from '@kd/data';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readmeJsBlocks, runReadmeExample } from '../../../scripts/readme-examples.mjs';
 import * as nn from '../src/index.js';
 import * as nnNode from '../src/node/index.js';
 
@@ -21,29 +21,7 @@ const modules: Record<string, unknown> = {
   'node:path': path,
 };
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
-
-/** `import { a, b as c } from 'm'` → `const { a, b: c } = modules['m']`. */
-function toScript(code: string): string {
-  return code
-    .replace(
-      /^import \* as (\w+) from '([^']+)';$/gm,
-      (_, name, mod) => `const ${name} = __modules[${JSON.stringify(mod)}];`,
-    )
-    .replace(/^import \{([^}]+)\} from '([^']+)';$/gm, (_, names: string, mod) => {
-      const parts = names
-        .split(',')
-        .map((n) => n.trim())
-        .filter(Boolean)
-        .map((n) => n.replace(/ as /, ': '));
-      return `const { ${parts.join(', ')} } = __modules[${JSON.stringify(mod)}];`;
-    });
-}
-
-const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
-  ...args: string[]
-) => (...a: unknown[]) => Promise<void>;
+const blocks = readmeJsBlocks(new URL('../README.md', import.meta.url));
 
 afterAll(() => core.disposeBackend());
 
@@ -58,11 +36,8 @@ describe('README examples', () => {
       .find((l) => l.startsWith('import {') && l.includes('@kd/nn'))
       ?.slice(0, 60)})`, async () => {
       await core.initBackend({ backend: 'cpu' });
-      const logs: string[] = [];
-      const log = (...args: unknown[]) =>
-        logs.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
       const before = tf.memory().numTensors;
-      await new AsyncFunction('__modules', 'console', toScript(code))(modules, { log });
+      const logs = await runReadmeExample(code, modules);
       expect(tf.memory().numTensors).toBe(before);
       if (i === 0) {
         expect(logs[0].startsWith('Once upon a time, there was a little girl named Lily.')).toBe(
