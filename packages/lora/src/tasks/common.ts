@@ -90,6 +90,43 @@ export async function peakBytes(fn: () => void): Promise<number> {
   return info.peakBytes;
 }
 
+/**
+ * A run's training steps and what the tasks report of them: every step's
+ * loss, the peak tensor bytes of step 1 (profiled, so not timed) and the
+ * wall time of every later step (steps 0 and 1 are the warm-up).
+ */
+export class StepLog {
+  readonly losses: number[] = [];
+  readonly times: number[] = [];
+  peak = 0;
+
+  /** Runs step `index` with {@link trainStep}; returns its loss. */
+  async step(
+    index: number,
+    params: Record<string, Parameter>,
+    optimizer: Optimizer,
+    loss: () => tf.Scalar,
+  ): Promise<number> {
+    let r: TrainStepResult = { loss: 0, ms: 0 };
+    if (index === 1) {
+      this.peak = await peakBytes(() => {
+        r = trainStep(params, optimizer, loss);
+      });
+    } else {
+      r = trainStep(params, optimizer, loss);
+      if (index > 1) this.times.push(r.ms);
+    }
+    this.losses.push(r.loss);
+    return r.loss;
+  }
+
+  /** Mean loss over the last 10% of steps (at least one); NaN before any step. */
+  finalLoss(): number {
+    const tail = this.losses.slice(-Math.max(1, Math.floor(this.losses.length / 10)));
+    return tail.length ? tail.reduce((s, v) => s + v, 0) / tail.length : Number.NaN;
+  }
+}
+
 /** AdamW with a linear warmup and linear decay (HF's default schedule), plus parameter groups. */
 export function adamwWithWarmup(
   registry: Registry,

@@ -31,9 +31,8 @@ import {
   armKeys,
   checkAbort,
   median,
-  peakBytes,
   RunLog,
-  trainStep,
+  StepLog,
 } from './common.js';
 
 const arm = z.strictObject({
@@ -170,9 +169,7 @@ async function runArm(
     const params = lora ? lora.trainableParameters() : model.trainableParameters();
     const trainable = steps === 0 ? 0 : Object.values(params).reduce((s, p) => s + p.size, 0);
     const total = model.parameterCount();
-    const times: number[] = [];
-    const losses: number[] = [];
-    let peak = 0;
+    const log = new StepLog();
     if (steps > 0) {
       const optimizer = adamwWithWarmup(ctx.registry, {
         lr: a.lr,
@@ -202,18 +199,7 @@ async function runArm(
               tf.tensor2d(b.targets, [b.batchSize, b.blockSize], 'int32'),
             );
           });
-        if (step === 1) {
-          let r = { loss: 0, ms: 0 };
-          peak = await peakBytes(() => {
-            r = trainStep(params, optimizer, loss);
-          });
-          losses.push(r.loss);
-        } else {
-          const r = trainStep(params, optimizer, loss);
-          if (step > 1) times.push(r.ms);
-          losses.push(r.loss);
-        }
-        stage.tick(1, { loss: losses[losses.length - 1] });
+        stage.tick(1, { loss: await log.step(step, params, optimizer, loss) });
       }
       stage.done();
     }
@@ -222,16 +208,15 @@ async function runArm(
     if (ctx.artifacts && steps > 0 && seed === o.seeds[0]) {
       await saveArmArtifact(ctx.artifacts, armKey(a.name), model, lora);
     }
-    const tail = losses.slice(-Math.max(1, Math.floor(losses.length / 10)));
     return {
       arm: a.name,
       seed,
       perplexity: ppl,
       trainable,
       total,
-      stepMs: median(times),
-      peakBytes: peak,
-      finalLoss: tail.length ? tail.reduce((s, v) => s + v, 0) / tail.length : Number.NaN,
+      stepMs: median(log.times),
+      peakBytes: log.peak,
+      finalLoss: log.finalLoss(),
     };
   } finally {
     optimizerToDispose?.dispose();

@@ -23,9 +23,8 @@ import {
   armKeys,
   checkAbort,
   median,
-  peakBytes,
   RunLog,
-  trainStep,
+  StepLog,
 } from './common.js';
 import {
   baseFiles,
@@ -197,9 +196,7 @@ async function fineTune(
     optimizerToDispose = optimizer;
     const stream = new BatchStream(train.length, o.batchSize, `${seed}:qqp-batches`);
     const stage = ctx.progress.stage(`${a.name}, seed ${seed}`, o.steps, 'steps');
-    const times: number[] = [];
-    const losses: number[] = [];
-    let peak = 0;
+    const log = new StepLog();
     model.train();
     for (let step = 0; step < o.steps; step++) {
       checkAbort(ctx.signal, `${a.name} seed ${seed}`);
@@ -212,19 +209,7 @@ async function fineTune(
             logits,
           ) as tf.Scalar;
         });
-      if (step === 1) {
-        // One profiled step (not timed): its peak tensor bytes, weights included.
-        let r = { loss: 0, ms: 0 };
-        peak = await peakBytes(() => {
-          r = trainStep(params, optimizer, loss);
-        });
-        losses.push(r.loss);
-      } else {
-        const r = trainStep(params, optimizer, loss);
-        if (step > 1) times.push(r.ms);
-        losses.push(r.loss);
-      }
-      stage.tick(1, { loss: losses[losses.length - 1] });
+      stage.tick(1, { loss: await log.step(step, params, optimizer, loss) });
     }
     stage.done();
     const metrics = await evaluateClassifier(model, heldOut, o.evalBatchSize);
@@ -232,16 +217,15 @@ async function fineTune(
     if (ctx.artifacts && seed === o.seeds[0]) {
       await saveArmArtifact(ctx.artifacts, armKey(a.name), model, lora);
     }
-    const tail = losses.slice(-Math.max(1, Math.floor(losses.length / 10)));
     return {
       arm: a.name,
       seed,
       ...metrics,
       trainable,
       total,
-      stepMs: median(times),
-      peakBytes: peak,
-      finalLoss: tail.reduce((s, v) => s + v, 0) / tail.length,
+      stepMs: median(log.times),
+      peakBytes: log.peak,
+      finalLoss: log.finalLoss(),
     };
   } finally {
     optimizerToDispose?.dispose();
