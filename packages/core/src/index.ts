@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './progress.js';
 export * from './recipe.js';
 export * from './registry.js';
+export * from './format-cell.js';
 export * from './results.js';
 export { Rng, type RngState } from './rng.js';
 export * from './safetensors/index.js';

@@ -1,8 +1,14 @@
 import { existsSync } from 'node:fs';
 import { arch, cpus, platform, totalmem } from 'node:os';
-import { type BackendInfo, VERSION as CORE_VERSION, initBackend, registry } from '@kd/core';
+import {
+  type BackendInfo,
+  VERSION as CORE_VERSION,
+  formatBytes,
+  initBackend,
+  registry,
+} from '@kd/core';
 import type { Command } from 'commander';
-import { formatBytes, printJson, renderTable } from '../output.js';
+import { printJson, renderTable } from '../output.js';
 
 interface Check {
   name: string;

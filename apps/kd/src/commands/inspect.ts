@@ -1,7 +1,7 @@
-import { type SafetensorsSummary, summarizeSafetensors } from '@kd/core';
+import { formatBytes, type SafetensorsSummary, summarizeSafetensors } from '@kd/core';
 import { SafetensorsFileReader } from '@kd/core/node';
 import type { Command } from 'commander';
-import { formatBytes, printJson, renderTable } from '../output.js';
+import { printJson, renderTable } from '../output.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 

@@ -1,7 +1,8 @@
+import { formatBytes } from '@kd/core';
 import type { AdapterInspection } from '@kd/lora';
 import { inspectAdapterDirectory, mergeAdapterDirectories } from '@kd/lora/node';
 import type { Command } from 'commander';
-import { formatBytes, printJson, renderTable } from '../output.js';
+import { printJson, renderTable } from '../output.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 

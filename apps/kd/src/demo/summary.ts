@@ -1,5 +1,5 @@
-import { isMeanStd } from '@kd/core';
-import { formatCell, renderTable } from '../output.js';
+import { formatCell, isMeanStd } from '@kd/core';
+import { renderTable } from '../output.js';
 import type { ReportDocument } from '../report/html.js';
 
 function show(v: unknown): string {

@@ -1,5 +1,4 @@
-import { isMeanStd, type MeanStd, type Provenance, type TaskResult } from '@kd/core';
-import { formatCell } from '../output.js';
+import { formatCell, isMeanStd, type MeanStd, type Provenance, type TaskResult } from '@kd/core';
 import { chart, escapeXml as esc } from './svg.js';
 
 /** What `kd demo` writes to results.json: one section per research system. */

@@ -1,46 +1,16 @@
-// Number formatting for result tables: the CLI's rules (digits, mean ± std over
-// seeds, bytes, ms), with the percent sign written out.
-import { type Cell, isMeanStd, type TableColumn } from '@kd/core';
+// Number formatting for result tables: the CLI's rules (@kd/core's formatCell),
+// with the percent sign written out.
+import { type Cell, formatCell as coreFormatCell, type TableColumn } from '@kd/core';
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
+export { formatBytes } from '@kd/core';
 
+/** @kd/core's cell formatter with the percent sign written out. */
 export function formatCell(
   value: Cell | undefined,
   format?: TableColumn['format'],
   digits?: number,
 ): string {
-  if (value === null || value === undefined) return '—';
-  if (isMeanStd(value)) {
-    const mean = formatCell(value.mean, format, digits);
-    return value.n > 1 ? `${mean} ± ${formatCell(value.std, format, digits)}` : mean;
-  }
-  if (typeof value === 'number') {
-    if (Number.isNaN(value)) return 'NaN';
-    if (!Number.isFinite(value)) return value > 0 ? '∞' : '−∞';
-    switch (format) {
-      case 'pct':
-        return `${(value * 100).toFixed(digits ?? 2)} %`;
-      case 'int':
-        return Math.round(value).toLocaleString('en-US');
-      case 'bytes':
-        return formatBytes(value);
-      case 'ms':
-        return `${value.toFixed(digits ?? 1)} ms`;
-      default:
-        return Number.isInteger(value) && digits === undefined
-          ? String(value)
-          : value.toFixed(digits ?? 4);
-    }
-  }
-  return String(value);
+  return coreFormatCell(value, format, digits, { percentSign: true });
 }
 
 export function formatDuration(ms: number): string {
